@@ -1,0 +1,319 @@
+//! The build-time half of [Kiln](https://docs.rs/kiln): everything that turns a folder of assets
+//! into the data the `kiln` crate serves.
+//!
+//! `kiln-macros` calls [`bake`] while expanding `#[derive(kiln::Embed)]`, and `kiln`'s reload mode
+//! will call the same functions at run time, so the two modes cannot drift apart. This crate has
+//! no proc-macro dependencies and no opinion on HTTP.
+//!
+//! ```
+//! # let dir = tempfile::tempdir()?;
+//! # std::fs::create_dir_all(dir.path().join("css"))?;
+//! # std::fs::write(dir.path().join("css/app.css"), "body { color: red }\n".repeat(50))?;
+//! let config = kiln_bake::Config::new(dir.path());
+//! let baked = kiln_bake::bake(&config)?;
+//! let file = &baked.files[0];
+//! assert_eq!(file.path, "css/app.css");
+//! assert_eq!(file.fingerprinted, format!("css/app.{}.css", &file.hash[..12]));
+//! assert_eq!(file.content_type, "text/css; charset=utf-8");
+//! assert!(file.integrity.starts_with("sha384-"));
+//! // Every codec (brotli, gzip, and zstd with its feature) saves more than 5%: all are kept.
+//! assert_eq!(file.variants.len(), kiln_bake::Codec::available().len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod compress;
+mod error;
+mod media;
+mod names;
+mod walk;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use crate::compress::{Cache, Codec, worth_keeping};
+pub use crate::error::{Error, Origin};
+pub use crate::media::{content_type, is_precompressed_type};
+pub use crate::names::{FINGERPRINT_LEN, content_hash, fingerprint, integrity, url_encode};
+pub use crate::walk::{Filter, SourceFile, scan};
+
+/// What to bake and how.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The folder; must exist.
+    pub folder: PathBuf,
+    /// Include patterns (see [`Filter`]); empty means every file.
+    pub include: Vec<String>,
+    /// Exclude patterns (see [`Filter`]).
+    pub exclude: Vec<String>,
+    /// The codecs to precompress with, in order of preference for ties.
+    pub codecs: Vec<Codec>,
+    /// Where compressed variants are cached. With `None`, variants are kept in memory
+    /// ([`Stored::Memory`]); with a cache they are files in it ([`Stored::File`]).
+    pub cache: Option<Cache>,
+    /// How many threads compress at once; `None` means one per core.
+    pub jobs: Option<usize>,
+}
+
+impl Config {
+    /// Every file of `folder`, all available codecs, no cache.
+    pub fn new(folder: impl Into<PathBuf>) -> Self {
+        Config {
+            folder: folder.into(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            codecs: Codec::available().to_vec(),
+            cache: None,
+            jobs: None,
+        }
+    }
+}
+
+/// A baked folder.
+#[derive(Debug, Clone)]
+pub struct Baked {
+    /// The files, sorted by [`BakedFile::path`].
+    pub files: Vec<BakedFile>,
+    /// What the bake did.
+    pub stats: Stats,
+}
+
+/// Counters describing one [`bake`] call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Files in the bundle.
+    pub files: usize,
+    /// Bytes read from the folder.
+    pub bytes_read: u64,
+    /// Compressions run in this call.
+    pub compressed: usize,
+    /// Compressions skipped because the cache had the result.
+    pub cache_hits: usize,
+}
+
+/// One file of a bundle, with everything the runtime needs to serve it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BakedFile {
+    /// Path relative to the folder, `/`-separated.
+    pub path: String,
+    /// The file on disk.
+    pub source: PathBuf,
+    /// [`path`](Self::path) with the fingerprint in its file name.
+    pub fingerprinted: String,
+    /// SHA-256 of the bytes, 64 lowercase hex characters.
+    pub hash: String,
+    /// SRI string, `sha384-<base64>`.
+    pub integrity: String,
+    /// The `Content-Type` header value.
+    pub content_type: String,
+    /// Length in bytes.
+    pub len: u64,
+    /// The precompressed variants worth keeping (each at least 5% smaller), in codec order.
+    pub variants: Vec<Variant>,
+}
+
+/// A precompressed form of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// How it is compressed.
+    pub codec: Codec,
+    /// Length in bytes.
+    pub len: u64,
+    /// Where the bytes are.
+    pub stored: Stored,
+}
+
+/// Where a variant's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// A file in the compression cache.
+    File(PathBuf),
+    /// In memory (no cache configured).
+    Memory(Vec<u8>),
+}
+
+/// Walks, filters, hashes and precompresses `config.folder`.
+///
+/// Files are processed in parallel; compressed variants come from the cache when it has them, so a
+/// second bake of unchanged content compresses nothing. The result is sorted and deterministic.
+pub fn bake(config: &Config) -> Result<Baked, Error> {
+    let filter = Filter::new(&config.include, &config.exclude)?;
+    let sources = scan(&config.folder, &filter)?;
+    let jobs = config
+        .jobs
+        .or_else(|| std::thread::available_parallelism().ok().map(Into::into))
+        .unwrap_or(1)
+        .clamp(1, sources.len().max(1));
+
+    let next = AtomicUsize::new(0);
+    type Slot = Option<Result<(BakedFile, Stats), Error>>;
+    let results: Mutex<Vec<Slot>> = Mutex::new(sources.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(source) = sources.get(i) else { break };
+                    let result = bake_file(source, config);
+                    let failed = result.is_err();
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
+                    if failed {
+                        // Stop handing out work; the first error in path order is reported.
+                        next.store(sources.len(), Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+
+    let mut stats = Stats::default();
+    let mut files = Vec::with_capacity(sources.len());
+    for result in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        // A `None` can only follow an error, which is returned first.
+        let Some(result) = result else { continue };
+        let (file, file_stats) = result?;
+        stats.bytes_read += file_stats.bytes_read;
+        stats.compressed += file_stats.compressed;
+        stats.cache_hits += file_stats.cache_hits;
+        files.push(file);
+    }
+    stats.files = files.len();
+    Ok(Baked { files, stats })
+}
+
+fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats), Error> {
+    let bytes = std::fs::read(&source.source).map_err(|e| Error::Read {
+        path: source.source.clone(),
+        source: e,
+    })?;
+    let hash = content_hash(&bytes);
+    let mut stats = Stats {
+        bytes_read: bytes.len() as u64,
+        ..Stats::default()
+    };
+    let mut variants = Vec::new();
+    if !bytes.is_empty() && !is_precompressed_type(&source.path) {
+        for &codec in &config.codecs {
+            if let Some(variant) = variant(source, &bytes, &hash, codec, config, &mut stats)? {
+                variants.push(variant);
+            }
+        }
+    }
+    let file = BakedFile {
+        fingerprinted: fingerprint(&source.path, &hash),
+        integrity: integrity(&bytes),
+        content_type: content_type(&source.path, &bytes),
+        len: bytes.len() as u64,
+        path: source.path.clone(),
+        source: source.source.clone(),
+        hash,
+        variants,
+    };
+    Ok((file, stats))
+}
+
+fn variant(
+    source: &SourceFile,
+    bytes: &[u8],
+    hash: &str,
+    codec: Codec,
+    config: &Config,
+    stats: &mut Stats,
+) -> Result<Option<Variant>, Error> {
+    let raw_len = bytes.len() as u64;
+    if let Some(cache) = &config.cache
+        && let Some(len) = cache.lookup(hash, codec)
+    {
+        stats.cache_hits += 1;
+        return Ok(worth_keeping(raw_len, len).then(|| Variant {
+            codec,
+            len,
+            stored: Stored::File(cache.entry(hash, codec)),
+        }));
+    }
+    let compressed = codec.compress(bytes).map_err(|e| Error::Compress {
+        path: source.path.clone(),
+        codec: codec.token(),
+        source: e,
+    })?;
+    stats.compressed += 1;
+    let len = compressed.len() as u64;
+    // Entries that are not worth keeping are cached too, so the next build need not find out again.
+    let stored = match &config.cache {
+        Some(cache) => {
+            Stored::File(
+                cache
+                    .store(hash, codec, &compressed)
+                    .map_err(|e| Error::Cache {
+                        path: cache.dir().to_owned(),
+                        source: e,
+                    })?,
+            )
+        }
+        None => Stored::Memory(compressed),
+    };
+    Ok(worth_keeping(raw_len, len).then_some(Variant { codec, len, stored }))
+}
+
+/// The manifest: a JSON object mapping every path to its fingerprinted path, sorted by key, in
+/// the shape of Django's `staticfiles.json` `paths` map.
+pub fn manifest_json(files: &[BakedFile]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = files
+        .iter()
+        .map(|f| (f.path.clone(), f.fingerprinted.clone().into()))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+/// Resolves the `folder` attribute: `$VAR` and `${VAR}` are replaced by environment variables
+/// (looked up with `env`), and a relative result is taken relative to `base` (the crate's
+/// `CARGO_MANIFEST_DIR`).
+///
+/// ```
+/// use std::path::Path;
+/// let env = |name: &str| (name == "OUT_DIR").then(|| "/target/out".to_string());
+/// let base = Path::new("/app");
+/// assert_eq!(kiln_bake::resolve_folder("static", base, env)?, Path::new("/app/static"));
+/// assert_eq!(kiln_bake::resolve_folder("${OUT_DIR}/gen", base, env)?, Path::new("/target/out/gen"));
+/// assert!(kiln_bake::resolve_folder("$NOPE/x", base, env).is_err());
+/// # Ok::<(), String>(())
+/// ```
+pub fn resolve_folder(
+    raw: &str,
+    base: &Path,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<PathBuf, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(dollar) = rest.find('$') {
+        out.push_str(&rest[..dollar]);
+        rest = &rest[dollar + 1..];
+        let (name, after) = if let Some(braced) = rest.strip_prefix('{') {
+            let end = braced
+                .find('}')
+                .ok_or_else(|| format!("unclosed `${{` in `{raw}`"))?;
+            (&braced[..end], &braced[end + 1..])
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            (&rest[..end], &rest[end..])
+        };
+        if name.is_empty() {
+            return Err(format!("`$` without a variable name in `{raw}`"));
+        }
+        let value = env(name)
+            .ok_or_else(|| format!("environment variable `{name}` is not set (in `{raw}`)"))?;
+        out.push_str(&value);
+        rest = after;
+    }
+    out.push_str(rest);
+    let path = PathBuf::from(out);
+    Ok(if path.is_absolute() {
+        path
+    } else {
+        base.join(path)
+    })
+}

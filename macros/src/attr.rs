@@ -1,0 +1,274 @@
+//! Parsing `#[kiln(...)]` into a [`Config`] that keeps every span.
+
+use kiln_bake::Codec;
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Ident, LitStr, Path};
+
+/// The parsed attributes of one derive.
+pub(crate) struct Config {
+    pub(crate) folder: LitStr,
+    /// Normalised: empty, or `/segment...` without a trailing `/`.
+    pub(crate) prefix: String,
+    pub(crate) include: Vec<LitStr>,
+    pub(crate) exclude: Vec<LitStr>,
+    pub(crate) codecs: Vec<Codec>,
+    /// The path of the `kiln` crate, `::kiln` unless `crate = "..."` says otherwise.
+    pub(crate) krate: Path,
+}
+
+const KEYS: &str = "`folder`, `prefix`, `include`, `exclude`, `compress` or `crate`";
+
+/// Reads every `#[kiln(...)]` attribute of `input`. Errors that do not depend on each other are
+/// all reported, combined.
+pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
+    let mut folder: Option<LitStr> = None;
+    let mut prefix: Option<LitStr> = None;
+    let mut include = Vec::new();
+    let mut exclude = Vec::new();
+    let mut codecs: Option<Vec<Codec>> = None;
+    let mut krate: Option<Path> = None;
+    let mut errors: Option<syn::Error> = None;
+    // Set when an attribute did not parse: `folder` may be in the part that was not read.
+    let mut attr_failed = false;
+
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("kiln")) {
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("folder") {
+                set_once(&mut folder, &meta, string(&meta)?)
+            } else if meta.path.is_ident("prefix") {
+                set_once(&mut prefix, &meta, string(&meta)?)
+            } else if meta.path.is_ident("include") {
+                include.push(string(&meta)?);
+                Ok(())
+            } else if meta.path.is_ident("exclude") {
+                exclude.push(string(&meta)?);
+                Ok(())
+            } else if meta.path.is_ident("compress") {
+                if codecs.is_some() {
+                    return Err(meta.error("duplicate `compress`"));
+                }
+                codecs = Some(parse_codecs(&meta)?);
+                Ok(())
+            } else if meta.path.is_ident("crate") {
+                let lit = string(&meta)?;
+                set_once(&mut krate, &meta, lit.parse::<Path>()?)
+            } else {
+                Err(meta.error(format_args!("unknown key; expected {KEYS}")))
+            }
+        });
+        if let Err(e) = result {
+            attr_failed = true;
+            combine(&mut errors, e);
+        }
+    }
+
+    if !input.generics.params.is_empty() {
+        combine(
+            &mut errors,
+            syn::Error::new_spanned(
+                &input.generics,
+                "`Embed` cannot be derived for a generic type; use a plain `struct Static;`",
+            ),
+        );
+    }
+
+    let prefix = match prefix {
+        None => Some("/static".to_owned()),
+        Some(lit) => match normalise_prefix(&lit.value()) {
+            Ok(p) => Some(p),
+            Err(msg) => {
+                combine(&mut errors, syn::Error::new(lit.span(), msg));
+                None
+            }
+        },
+    };
+
+    if folder.is_none() && !attr_failed {
+        let error = match input.attrs.iter().find(|a| a.path().is_ident("kiln")) {
+            Some(attr) => syn::Error::new_spanned(
+                attr,
+                "missing `folder`: add `folder = \"...\"`, the folder to embed",
+            ),
+            None => syn::Error::new(
+                input.ident.span(),
+                "missing `#[kiln(folder = \"...\")]`: name the folder to embed",
+            ),
+        };
+        combine(&mut errors, error);
+    }
+
+    match (errors, folder, prefix) {
+        (Some(errors), _, _) => Err(errors),
+        (None, Some(folder), Some(prefix)) => Ok(Config {
+            folder,
+            prefix,
+            include,
+            exclude,
+            codecs: codecs.unwrap_or_else(|| Codec::available().to_vec()),
+            krate: krate.unwrap_or_else(|| syn::parse_quote!(::kiln)),
+        }),
+        // Unreachable: a missing folder or a bad prefix always records an error.
+        (None, _, _) => Err(syn::Error::new(input.ident.span(), "invalid `#[kiln]`")),
+    }
+}
+
+fn string(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
+    meta.value()?.parse::<LitStr>()
+}
+
+fn set_once<T>(slot: &mut Option<T>, meta: &ParseNestedMeta<'_>, value: T) -> syn::Result<()> {
+    if slot.is_some() {
+        let name = meta
+            .path
+            .get_ident()
+            .map_or_else(String::new, Ident::to_string);
+        return Err(meta.error(format_args!("duplicate `{name}`")));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn combine(errors: &mut Option<syn::Error>, error: syn::Error) {
+    match errors {
+        Some(errors) => errors.combine(error),
+        None => *errors = Some(error),
+    }
+}
+
+/// `compress(br, gzip, zstd)` or `compress(none)`.
+fn parse_codecs(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Codec>> {
+    let mut codecs = Vec::new();
+    let mut none: Option<Span> = None;
+    meta.parse_nested_meta(|algo| {
+        let codec = if algo.path.is_ident("br") || algo.path.is_ident("brotli") {
+            Codec::Brotli
+        } else if algo.path.is_ident("gzip") {
+            Codec::Gzip
+        } else if algo.path.is_ident("zstd") {
+            if !Codec::Zstd.is_available() {
+                return Err(algo.error(
+                    "zstd needs the `zstd` feature of kiln: `kiln = { version = \"...\", \
+                     features = [\"zstd\"] }`",
+                ));
+            }
+            Codec::Zstd
+        } else if algo.path.is_ident("none") {
+            none = Some(algo.path.span());
+            return Ok(());
+        } else {
+            return Err(algo.error("unknown codec; expected `br`, `gzip`, `zstd` or `none`"));
+        };
+        if codecs.contains(&codec) {
+            return Err(algo.error("codec listed twice"));
+        }
+        codecs.push(codec);
+        Ok(())
+    })?;
+    match none {
+        Some(span) if !codecs.is_empty() => Err(syn::Error::new(
+            span,
+            "`none` cannot be combined with other codecs",
+        )),
+        None if codecs.is_empty() => {
+            Err(meta.error("list codecs, e.g. `compress(br, gzip)`, or `compress(none)`"))
+        }
+        _ => Ok(codecs),
+    }
+}
+
+/// `/static/` → `/static`, `/` → ``; rejects what cannot be a path prefix.
+fn normalise_prefix(raw: &str) -> Result<String, String> {
+    if raw.is_empty() || raw == "/" {
+        return Ok(String::new());
+    }
+    if !raw.starts_with('/') {
+        return Err(format!("`prefix` must start with `/`, e.g. `/{raw}`"));
+    }
+    if let Some(c) = raw
+        .chars()
+        .find(|c| matches!(c, '?' | '#' | '%' | '\\') || c.is_whitespace() || c.is_control())
+    {
+        return Err(format!("`prefix` cannot contain {c:?}"));
+    }
+    if raw.split('/').any(|s| s == "." || s == "..") {
+        return Err("`prefix` cannot contain `.` or `..` segments".into());
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_normalised() {
+        assert_eq!(normalise_prefix("/static/").unwrap(), "/static");
+        assert_eq!(normalise_prefix("/a/b").unwrap(), "/a/b");
+        assert_eq!(normalise_prefix("/").unwrap(), "");
+        assert_eq!(normalise_prefix("").unwrap(), "");
+        assert!(normalise_prefix("static").is_err());
+        assert!(normalise_prefix("/a b").is_err());
+        assert!(normalise_prefix("/a/../b").is_err());
+    }
+
+    #[test]
+    fn defaults() {
+        let input: DeriveInput = syn::parse_quote! {
+            #[kiln(folder = "static")]
+            struct Static;
+        };
+        let cfg = parse(&input).unwrap();
+        assert_eq!(cfg.folder.value(), "static");
+        assert_eq!(cfg.prefix, "/static");
+        assert_eq!(cfg.codecs, Codec::available());
+        assert!(cfg.include.is_empty() && cfg.exclude.is_empty());
+    }
+
+    #[test]
+    fn every_key() {
+        let input: DeriveInput = syn::parse_quote! {
+            #[kiln(folder = "a", prefix = "/assets/", include = "*.css", include = "*.js")]
+            #[kiln(exclude = "x/**", compress(gzip), crate = "my::kiln")]
+            struct Static;
+        };
+        let cfg = parse(&input).unwrap();
+        assert_eq!(cfg.prefix, "/assets");
+        assert_eq!(cfg.include.len(), 2);
+        assert_eq!(cfg.exclude.len(), 1);
+        assert_eq!(cfg.codecs, [Codec::Gzip]);
+        let krate = &cfg.krate;
+        assert_eq!(quote::quote!(#krate).to_string(), "my :: kiln");
+    }
+
+    #[test]
+    fn independent_errors_are_all_reported() {
+        let input: DeriveInput = syn::parse_quote! {
+            #[kiln(prefix = "nope")]
+            #[kiln(colour = "red")]
+            struct Static;
+        };
+        let err = parse(&input).err().unwrap();
+        let messages: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
+        // `folder` may have stood after `colour` in the attribute that failed, so a missing
+        // folder is not reported on top of it.
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].starts_with("unknown key"));
+        assert!(messages[1].contains("must start with `/`"));
+
+        let input: DeriveInput = syn::parse_quote! {
+            #[kiln(prefix = "/x")]
+            struct Static<T>(T);
+        };
+        let messages: Vec<String> = parse(&input)
+            .err()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].contains("generic"));
+        assert!(messages[1].starts_with("missing `folder`"));
+    }
+}

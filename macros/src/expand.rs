@@ -1,0 +1,217 @@
+//! From parsed attributes to tokens: bake the folder, then quote the data.
+
+use std::path::{Path, PathBuf};
+
+use kiln_bake::{BakedFile, Cache, Codec, Origin, Stored};
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{DeriveInput, LitStr};
+
+use crate::attr::{self, Config};
+
+/// The whole derive. On error it emits the error *and* the same items over an empty bundle, so the
+/// user sees one error instead of a cascade of "no function `get`" errors.
+pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
+    match attr::parse(input) {
+        Ok(config) => match bake(&config) {
+            Ok(files) => generate(input, &config, &files),
+            Err(error) => fallback(input, Some(&config), error),
+        },
+        Err(error) => fallback(input, None, error),
+    }
+}
+
+fn fallback(input: &DeriveInput, config: Option<&Config>, error: syn::Error) -> TokenStream {
+    let default;
+    let config = match config {
+        Some(config) => config,
+        None => {
+            default = Config {
+                folder: LitStr::new("", Span::call_site()),
+                prefix: String::new(),
+                include: Vec::new(),
+                exclude: Vec::new(),
+                codecs: Vec::new(),
+                krate: syn::parse_quote!(::kiln),
+            };
+            &default
+        }
+    };
+    let mut tokens = error.to_compile_error();
+    // A generic type cannot take the generated items (that is the error being reported).
+    if input.generics.params.is_empty() {
+        tokens.extend(generate(input, config, &[]));
+    }
+    tokens
+}
+
+/// Resolves the folder and the cache, and runs kiln-bake; errors point at the attribute at fault.
+fn bake(config: &Config) -> syn::Result<Vec<BakedFile>> {
+    let written = config.folder.value();
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let folder = kiln_bake::resolve_folder(&written, Path::new(&manifest_dir), |name| {
+        std::env::var(name).ok()
+    })
+    .map_err(|msg| syn::Error::new(config.folder.span(), msg))?;
+    if folder.to_str().is_none() {
+        return Err(syn::Error::new(
+            config.folder.span(),
+            format!("the path of folder `{written}` is not valid UTF-8"),
+        ));
+    }
+
+    let bake_config = kiln_bake::Config {
+        include: config.include.iter().map(LitStr::value).collect(),
+        exclude: config.exclude.iter().map(LitStr::value).collect(),
+        codecs: config.codecs.clone(),
+        cache: Some(Cache::new(cache_dir())),
+        jobs: std::env::var("KILN_JOBS").ok().and_then(|j| j.parse().ok()),
+        ..kiln_bake::Config::new(&folder)
+    };
+    let baked = kiln_bake::bake(&bake_config).map_err(|error| {
+        let span = match error.origin() {
+            Origin::Include(i) => config.include.get(i).map(LitStr::span),
+            Origin::Exclude(i) => config.exclude.get(i).map(LitStr::span),
+            _ => None,
+        }
+        .unwrap_or_else(|| config.folder.span());
+        let mut message = error.to_string();
+        if matches!(error, kiln_bake::Error::MissingFolder(_)) {
+            message = format!(
+                "folder `{written}` does not exist (a relative folder is relative to the crate's \
+                 Cargo.toml)"
+            );
+        } else {
+            // Show paths the way the user wrote them, not as absolute paths of this machine.
+            message = message.replace(&*folder.to_string_lossy(), written.trim_end_matches('/'));
+        }
+        syn::Error::new(span, message)
+    })?;
+    Ok(baked.files)
+}
+
+/// `KILN_CACHE_DIR` if set, else `<target>/kiln-cache` as kiln-macros' build script found it.
+fn cache_dir() -> PathBuf {
+    std::env::var_os("KILN_CACHE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("KILN_DEFAULT_CACHE_DIR")))
+}
+
+fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenStream {
+    let span = config.folder.span();
+    let krate = &config.krate;
+    let ident = &input.ident;
+    let vis = &input.vis;
+    let prefix = &config.prefix;
+
+    let assets = files.iter().map(|file| asset(krate, prefix, file));
+    let count = files.len();
+    let mut by_fingerprint: Vec<u32> = (0..files.len() as u32).collect();
+    by_fingerprint.sort_by(|&a, &b| {
+        files[a as usize]
+            .fingerprinted
+            .cmp(&files[b as usize].fingerprinted)
+    });
+    let by_fingerprint = by_fingerprint.iter().map(|&i| Literal::u32_unsuffixed(i));
+    let manifest = kiln_bake::manifest_json(files);
+
+    let assets_static = format_ident!("__KILN_ASSETS", span = span);
+    let order_static = format_ident!("__KILN_BY_FINGERPRINT", span = span);
+    let bundle_static = format_ident!("__KILN_BUNDLE", span = span);
+
+    quote_spanned! {span=>
+        #[doc(hidden)]
+        const _: () = {
+            static #assets_static: [#krate::Asset; #count] = [#(#assets),*];
+            static #order_static: [u32; #count] = [#(#by_fingerprint),*];
+            static #bundle_static: #krate::Bundle = #krate::Bundle::new(
+                #prefix,
+                &#assets_static,
+                &#order_static,
+                #manifest,
+            );
+
+            #[automatically_derived]
+            impl #krate::Embed for #ident {
+                fn bundle() -> &'static #krate::Bundle {
+                    &#bundle_static
+                }
+            }
+
+            #[allow(dead_code)]
+            impl #ident {
+                /// The embedded file at `path`, relative to the folder, plain (`css/app.css`) or
+                /// fingerprinted (`css/app.3f2a9c1e8b47.css`).
+                #vis fn get(path: &str) -> ::core::option::Option<&'static #krate::Asset> {
+                    #bundle_static.get(path)
+                }
+
+                /// The fingerprinted URL of `path` (prefix, or base URL if one is set, then the
+                /// hashed path); `None` if there is no such file.
+                #vis fn url(path: &str) -> ::core::option::Option<::std::borrow::Cow<'static, str>> {
+                    #bundle_static.url(path)
+                }
+
+                /// Every embedded file, in path order.
+                #vis fn iter() -> ::core::slice::Iter<'static, #krate::Asset> {
+                    #bundle_static.iter()
+                }
+
+                /// `{"path": "fingerprinted path", ...}` for every file, like Django's
+                /// `staticfiles.json` `paths` map.
+                #vis fn manifest_json() -> &'static str {
+                    #bundle_static.manifest_json()
+                }
+
+                /// Makes `url()` point at `base` (a CDN) instead of the prefix.
+                #vis fn set_base_url(base: impl ::core::convert::Into<::std::string::String>) {
+                    #bundle_static.set_base_url(base)
+                }
+            }
+        };
+    }
+}
+
+fn asset(krate: &syn::Path, prefix: &str, file: &BakedFile) -> TokenStream {
+    let path = &file.path;
+    let fingerprinted = &file.fingerprinted;
+    let url_path = kiln_bake::url_encode(&file.fingerprinted);
+    let url = format!("{prefix}/{url_path}");
+    let content_type = &file.content_type;
+    let hash = &file.hash;
+    let integrity = &file.integrity;
+    let identity = variant(krate, quote!(Identity), &file.source, format!("\"{hash}\""));
+    let variants = file.variants.iter().filter_map(|v| {
+        let encoding = match v.codec {
+            Codec::Brotli => quote!(Brotli),
+            Codec::Zstd => quote!(Zstd),
+            _ => quote!(Gzip),
+        };
+        let etag = format!("\"{hash}-{}\"", v.codec.token());
+        match &v.stored {
+            Stored::File(cached) => Some(variant(krate, encoding, cached, etag)),
+            // `bake` always configures a cache, so variants are files: bytes never travel as
+            // literals in the token stream.
+            Stored::Memory(_) => None,
+        }
+    });
+    quote! {
+        #krate::Asset::new(
+            #path, #fingerprinted, #url, #url_path, #content_type, #hash, #integrity,
+            #identity,
+            &[#(#variants),*],
+        )
+    }
+}
+
+fn variant(krate: &syn::Path, encoding: TokenStream, file: &Path, etag: String) -> TokenStream {
+    // Paths were checked to be UTF-8 (folder) or are made of UTF-8 parts (cache entries).
+    let file = file.to_string_lossy();
+    quote! {
+        #krate::__private::Variant::new(
+            #krate::Encoding::#encoding,
+            ::core::include_bytes!(#file),
+            #etag,
+        )
+    }
+}

@@ -1,0 +1,147 @@
+//! A set of embedded assets and the ways to look them up.
+
+use std::borrow::Cow;
+use std::sync::{Arc, RwLock};
+
+use crate::asset::Asset;
+
+/// Implemented by `#[derive(kiln::Embed)]`: gives generic code access to the bundle.
+///
+/// The derive also generates inherent functions (`Static::get`, `Static::url`, ...) that forward
+/// to [`Bundle`], so most code never names this trait.
+pub trait Embed {
+    /// The bundle of this type.
+    fn bundle() -> &'static Bundle;
+}
+
+/// How a request path matched an asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    /// The plain path (`css/app.css`): the content behind it may change between releases.
+    Plain(&'static Asset),
+    /// The fingerprinted path (`css/app.3f2a9c1e8b47.css`): its content never changes.
+    Fingerprinted(&'static Asset),
+}
+
+impl Match {
+    /// The asset, however it matched.
+    pub const fn asset(self) -> &'static Asset {
+        match self {
+            Match::Plain(asset) | Match::Fingerprinted(asset) => asset,
+        }
+    }
+
+    /// Whether the path carried the content fingerprint.
+    pub const fn is_fingerprinted(self) -> bool {
+        matches!(self, Match::Fingerprinted(_))
+    }
+}
+
+/// The assets of one `#[derive(kiln::Embed)]`, sorted by path, with their lookup tables.
+///
+/// Lookups are binary searches over tables sorted at compile time: no hashing, no allocation.
+#[derive(Debug)]
+pub struct Bundle {
+    prefix: &'static str,
+    assets: &'static [Asset],
+    /// Indices into `assets`, sorted by fingerprinted path.
+    by_fingerprint: &'static [u32],
+    manifest: &'static str,
+    base_url: RwLock<Option<Arc<str>>>,
+}
+
+impl Bundle {
+    #[doc(hidden)]
+    pub const fn new(
+        prefix: &'static str,
+        assets: &'static [Asset],
+        by_fingerprint: &'static [u32],
+        manifest: &'static str,
+    ) -> Self {
+        Bundle {
+            prefix,
+            assets,
+            by_fingerprint,
+            manifest,
+            base_url: RwLock::new(None),
+        }
+    }
+
+    /// The URL prefix the bundle is served under, without a trailing `/` (`/static`; empty for
+    /// the root).
+    pub const fn prefix(&self) -> &'static str {
+        self.prefix
+    }
+
+    /// Every asset, in path order.
+    pub fn iter(&self) -> std::slice::Iter<'static, Asset> {
+        self.assets.iter()
+    }
+
+    /// How many assets there are.
+    pub const fn len(&self) -> usize {
+        self.assets.len()
+    }
+
+    /// Whether the bundle is empty.
+    pub const fn is_empty(&self) -> bool {
+        self.assets.is_empty()
+    }
+
+    /// Looks up a path relative to the folder, plain (`css/app.css`) or fingerprinted
+    /// (`css/app.3f2a9c1e8b47.css`). A leading `/` is ignored. A fingerprinted path only matches
+    /// when its hash is the current content's.
+    pub fn get(&self, path: &str) -> Option<&'static Asset> {
+        self.lookup(path).map(Match::asset)
+    }
+
+    /// Like [`get`](Self::get), and tells whether the path was the fingerprinted one. A path that
+    /// is both (a file literally named like another file's fingerprinted form) is plain.
+    pub fn lookup(&self, path: &str) -> Option<Match> {
+        let path = path.strip_prefix('/').unwrap_or(path);
+        let assets = self.assets;
+        if let Ok(i) = assets.binary_search_by(|a| a.path().cmp(path)) {
+            return Some(Match::Plain(&assets[i]));
+        }
+        let i = self
+            .by_fingerprint
+            .binary_search_by(|&i| assets[i as usize].fingerprinted_path().cmp(path))
+            .ok()?;
+        Some(Match::Fingerprinted(
+            &assets[self.by_fingerprint[i] as usize],
+        ))
+    }
+
+    /// The fingerprinted URL of `path`: the base URL if one is set, else the prefix, then the
+    /// percent-encoded fingerprinted path. `None` if there is no such asset.
+    pub fn url(&self, path: &str) -> Option<Cow<'static, str>> {
+        let asset = self.get(path)?;
+        let base = self.base_url.read().unwrap_or_else(|e| e.into_inner());
+        Some(match base.as_deref() {
+            None => Cow::Borrowed(asset.url()),
+            Some(base) => Cow::Owned(format!("{base}/{}", asset.url_path())),
+        })
+    }
+
+    /// Makes [`url`](Self::url) point at `base` (a CDN, or a server of exported files) instead of
+    /// the prefix, e.g. `https://cdn.example.com/assets`. A trailing `/` is ignored. The service
+    /// keeps serving under its own mount point.
+    pub fn set_base_url(&self, base: impl Into<String>) {
+        let mut base: String = base.into();
+        while base.ends_with('/') {
+            base.pop();
+        }
+        *self.base_url.write().unwrap_or_else(|e| e.into_inner()) = Some(base.into());
+    }
+
+    /// Undoes [`set_base_url`](Self::set_base_url): URLs use the prefix again.
+    pub fn clear_base_url(&self) {
+        *self.base_url.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// The manifest, `{"css/app.css": "css/app.3f2a9c1e8b47.css", ...}`: the shape of the
+    /// `paths` map of Django's `staticfiles.json`.
+    pub const fn manifest_json(&self) -> &'static str {
+        self.manifest
+    }
+}

@@ -1,0 +1,60 @@
+//! `include`, `exclude` and hidden files.
+
+#[derive(kiln::Embed)]
+#[kiln(folder = "fixtures/basic", include = "**/*.css", include = "*.json")]
+struct OnlyStyles;
+
+#[derive(kiln::Embed)]
+#[kiln(
+    folder = "fixtures/basic",
+    exclude = "*.txt",
+    exclude = "nested",
+    exclude = "/docs/**"
+)]
+struct NoText;
+
+#[derive(kiln::Embed)]
+#[kiln(
+    folder = "fixtures/basic",
+    include = ".well-known/**",
+    include = "/index.html"
+)]
+struct WellKnown;
+
+#[derive(kiln::Embed)]
+#[kiln(folder = "fixtures/basic", include = "**", exclude = ".hidden")]
+struct Everything;
+
+fn paths(iter: std::slice::Iter<'static, kiln::Asset>) -> Vec<&'static str> {
+    iter.map(|a| a.path()).collect()
+}
+
+#[test]
+fn include_keeps_only_matches() {
+    assert_eq!(
+        paths(OnlyStyles::iter()),
+        ["css/app.css", "data.json", "nested/deep/x.css"]
+    );
+}
+
+#[test]
+fn exclude_by_name_folder_and_anchored_glob() {
+    let got = paths(NoText::iter());
+    assert!(got.iter().all(|p| !p.ends_with(".txt")), "{got:?}");
+    assert!(!got.contains(&"nested/deep/x.css"));
+    assert!(!got.contains(&"docs/index.html"));
+    assert!(got.contains(&"css/app.css"));
+    assert!(got.contains(&"noext"));
+}
+
+#[test]
+fn hidden_files_only_when_included_explicitly() {
+    assert_eq!(
+        paths(WellKnown::iter()),
+        [".well-known/security.txt", "index.html"]
+    );
+    let everything = paths(Everything::iter());
+    assert!(everything.contains(&".well-known/security.txt"));
+    assert!(!everything.contains(&".hidden"));
+    assert_eq!(everything.len(), 14);
+}

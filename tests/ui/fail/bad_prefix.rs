@@ -1,0 +1,5 @@
+#[derive(kiln::Embed)]
+#[kiln(folder = "$KILN_UI_FIXTURES/ok", prefix = "static")]
+struct Static;
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[derive(kiln::Embed)]
+#[kiln(folder = 42)]
+struct Static;
+
+fn main() {}

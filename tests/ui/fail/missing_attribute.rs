@@ -1,0 +1,4 @@
+#[derive(kiln::Embed)]
+struct Static;
+
+fn main() {}

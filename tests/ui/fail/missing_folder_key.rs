@@ -1,0 +1,5 @@
+#[derive(kiln::Embed)]
+#[kiln(prefix = "/assets")]
+struct Static;
+
+fn main() {}

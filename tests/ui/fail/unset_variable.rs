@@ -1,0 +1,5 @@
+#[derive(kiln::Embed)]
+#[kiln(folder = "$KILN_NOT_SET_ANYWHERE/static")]
+struct Static;
+
+fn main() {}
