@@ -2,5 +2,7 @@
 
 mod cache;
 mod derive;
+mod e2e;
 mod filters;
+mod service;
 mod util;

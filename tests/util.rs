@@ -45,3 +45,55 @@ pub(crate) fn decode(variant: &Variant) -> Vec<u8> {
     }
     out
 }
+
+/// A bundle over the basic fixture, shared by the HTTP tests.
+#[derive(kiln::Embed)]
+#[kiln(folder = "fixtures/basic", prefix = "/static")]
+pub(crate) struct Site;
+
+/// A response, collected.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: http::StatusCode,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: bytes::Bytes,
+}
+
+impl Reply {
+    /// A header as a string; "" when absent.
+    pub(crate) fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map_or("", |v| v.to_str().expect("visible ASCII header"))
+    }
+}
+
+/// Sends a request through `service` with `tower::ServiceExt::oneshot`.
+pub(crate) async fn send(
+    service: kiln::ServeAssets,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = http::Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let res = service
+        .oneshot(req.body(()).unwrap())
+        .await
+        .unwrap_or_else(|e: std::convert::Infallible| match e {});
+    let (parts, body) = res.into_parts();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body: body.collect().await.unwrap().to_bytes(),
+    }
+}
+
+/// GET `uri` (relative to the bundle, as `nest_service` passes it) with these headers.
+pub(crate) async fn get(uri: &str, headers: &[(&str, &str)]) -> Reply {
+    send(Site::service(), "GET", uri, headers).await
+}

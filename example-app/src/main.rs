@@ -1,25 +1,164 @@
 //! An example app whose assets Kiln bakes into the binary.
 //!
-//! `cargo run -p example-app manifest` prints the manifest of the bundle.
+//! ```text
+//! example-app [--addr HOST:PORT]   serve the page and /static (default 127.0.0.1:3000)
+//! example-app manifest             print the manifest of the bundle
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
 
 /// The app's static assets, baked in at compile time.
 #[derive(kiln::Embed)]
 #[kiln(folder = "static", prefix = "/static")]
 struct Static;
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("manifest") => println!("{}", Static::manifest_json()),
-        None => {
-            for asset in Static::iter() {
-                let url = Static::url(asset.path()).unwrap_or_default();
-                println!("{:<20} {url}  {}", asset.path(), asset.integrity());
+const USAGE: &str = "usage: example-app [--addr HOST:PORT] | example-app manifest";
+
+enum Command {
+    Serve(SocketAddr),
+    Manifest,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut addr: SocketAddr = ([127, 0, 0, 1], 3000).into();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "manifest" => return Ok(Command::Manifest),
+            "--addr" => {
+                let value = args.next().ok_or("--addr needs HOST:PORT")?;
+                addr = value.parse().map_err(|e| format!("--addr {value}: {e}"))?;
+            }
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    Ok(Command::Serve(addr))
+}
+
+/// The page, rendered once: every URL in it is fingerprinted, so it never changes at run time.
+static PAGE: LazyLock<String> = LazyLock::new(|| {
+    let asset = |path: &str| {
+        let asset = Static::get(path).expect("the asset is in static/");
+        let url = Static::url(path).expect("the asset is in static/");
+        (url, asset.integrity())
+    };
+    let (css, css_sri) = asset("css/site.css");
+    let (js, js_sri) = asset("js/app.js");
+    let (logo, _) = asset("img/kiln.svg");
+    let rows: String = Static::iter()
+        .map(|a| {
+            format!(
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+                a.path(),
+                a.fingerprinted_path(),
+                a.len(),
+                a.variants()
+                    .iter()
+                    .map(|v| format!("{} {}", v.encoding(), v.len()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        })
+        .collect();
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Kiln example</title>
+<link rel="stylesheet" href="{css}" integrity="{css_sri}" crossorigin="anonymous">
+<script src="{js}" integrity="{js_sri}" crossorigin="anonymous" defer></script>
+</head>
+<body>
+<header><img src="{logo}" alt="Kiln logo"><h1>Kiln example</h1></header>
+<main>
+<p>Everything on this page comes from the binary. <span id="status">script not run</span></p>
+<table>
+<thead><tr><th>file</th><th>served as</th><th>bytes</th><th>precompressed</th></tr></thead>
+<tbody>
+{rows}</tbody>
+</table>
+</main>
+</body>
+</html>
+"#
+    )
+});
+
+fn app() -> Router {
+    Router::new()
+        .route("/", get(|| async { Html(PAGE.as_str()) }))
+        .nest_service("/static", Static::service())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM. On Unix the handlers are installed when this is
+/// called, not when the future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
             }
         }
-        Some(other) => {
-            eprintln!("unknown command `{other}`; usage: example-app [manifest]");
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("shutting down");
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let command = match parse_args(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("{message}");
             std::process::exit(2);
         }
+    };
+    let addr = match command {
+        Command::Manifest => {
+            println!("{}", Static::manifest_json());
+            return;
+        }
+        Command::Serve(addr) => addr,
+    };
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("cannot listen on {addr}: {e}");
+            std::process::exit(1);
+        }
+    };
+    // Listen for Ctrl-C before announcing the URL, so that a Ctrl-C right after it is not lost.
+    let shutdown = shutdown_signal();
+    let local = listener.local_addr().unwrap_or(addr);
+    println!("listening on http://{local}/");
+    if let Err(e) = axum::serve(listener, app())
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        eprintln!("server error: {e}");
+        std::process::exit(1);
     }
 }

@@ -163,6 +163,12 @@ fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenS
                     #bundle_static.manifest_json()
                 }
 
+                /// A `tower::Service` that serves the bundle; mount it with
+                /// `Router::nest_service(prefix, Static::service())`.
+                #vis fn service() -> #krate::ServeAssets {
+                    #bundle_static.service()
+                }
+
                 /// Makes `url()` point at `base` (a CDN) instead of the prefix.
                 #vis fn set_base_url(base: impl ::core::convert::Into<::std::string::String>) {
                     #bundle_static.set_base_url(base)

@@ -1,8 +1,8 @@
 //! The `#[derive(Embed)]` of [Kiln](https://docs.rs/kiln). Depend on `kiln` and write
 //! `#[derive(kiln::Embed)]`; the documentation lives on that re-export.
 //!
-//! This crate only parses attributes ([`attr`]), hands the folder to `kiln-bake` and quotes the
-//! result ([`expand`]). Everything that walks, hashes or compresses is in `kiln-bake`, which the
+//! This crate only parses attributes (`attr.rs`), hands the folder to `kiln-bake` and quotes the
+//! result (`expand.rs`). Everything that walks, hashes or compresses is in `kiln-bake`, which the
 //! runtime's reload mode shares.
 
 mod attr;

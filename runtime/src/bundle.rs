@@ -139,6 +139,11 @@ impl Bundle {
         *self.base_url.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
+    /// A [`ServeAssets`](crate::ServeAssets) for this bundle.
+    pub fn service(&'static self) -> crate::ServeAssets {
+        crate::ServeAssets::new(self)
+    }
+
     /// The manifest, `{"css/app.css": "css/app.3f2a9c1e8b47.css", ...}`: the shape of the
     /// `paths` map of Django's `staticfiles.json`.
     pub const fn manifest_json(&self) -> &'static str {

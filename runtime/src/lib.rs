@@ -17,6 +17,37 @@
 //! assert_eq!(Static::get(&url["/static/".len()..]).unwrap().path(), "css/app.css");
 //! ```
 //!
+//! # Serving
+//!
+//! `Static::service()` is a [`ServeAssets`], a `tower::Service` for any request body. Mount it
+//! with axum's `nest_service`:
+//!
+//! ```
+//! # #[derive(kiln::Embed)]
+//! # #[kiln(folder = "static", prefix = "/static")]
+//! # struct Static;
+//! let app: axum::Router = axum::Router::new().nest_service("/static", Static::service());
+//! ```
+//!
+//! | request | response |
+//! |---|---|
+//! | a plain path, `/static/css/app.css` | 200, `Cache-Control: no-cache` (revalidated with the ETag) |
+//! | a fingerprinted path, `/static/css/app.3f2a9c1e8b47.css` | 200, `Cache-Control: public, max-age=31536000, immutable` |
+//! | a fingerprint that is not the current content's | 404 |
+//! | `Accept-Encoding` | the acceptable representation with the highest q-value, the smallest on ties; identity if nothing else is acceptable |
+//! | `If-Match` / `If-None-Match` | 412 / 304 (with `ETag`, `Cache-Control`, `Vary`), in RFC 9110 §13.2.2 order |
+//! | `Range: bytes=a-b`, `a-`, `-n` | 206 from the identity representation; 416 when unsatisfiable; ignored when malformed, multiple, or when `If-Range` does not match |
+//! | HEAD | the headers of GET, no body |
+//! | other methods | 405 with `Allow: GET, HEAD` |
+//! | `..`, `%2e%2e`, `\`, NUL, invalid UTF-8 | 404 |
+//! | a folder path ending in `/` | its `index.html`, else 404 |
+//! | an unknown path | 404, or the configured [fallback](ServeAssets::fallback) |
+//!
+//! Every asset response carries `Content-Type` (with `charset=utf-8` for text), `Content-Length`,
+//! a strong `ETag` that differs per encoding (`"<sha256>"`, `"<sha256>-br"`, ...),
+//! `X-Content-Type-Options: nosniff`, `Vary: Accept-Encoding` when the asset has precompressed
+//! variants, and `Accept-Ranges: bytes` on identity.
+//!
 //! # How it works
 //!
 //! At build time `#[derive(Embed)]` walks the folder (sorted, hidden files left out), hashes every
@@ -85,9 +116,11 @@
 
 mod asset;
 mod bundle;
+mod service;
 
 pub use crate::asset::{Asset, Encoding, Variant};
 pub use crate::bundle::{Bundle, Embed, Match};
+pub use crate::service::{AssetBody, ResponseFuture, ServeAssets};
 
 /// Embeds a folder at compile time; see the [crate documentation](crate) for the attributes.
 ///

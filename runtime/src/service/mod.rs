@@ -1,0 +1,174 @@
+//! The HTTP service: [`ServeAssets`].
+
+mod body;
+mod decide;
+mod negotiate;
+mod path;
+mod range;
+mod response;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::{Ready, ready};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Request, Response};
+
+pub use self::body::AssetBody;
+use crate::asset::Asset;
+use crate::bundle::Bundle;
+
+/// A [`tower_service::Service`] that serves a [`Bundle`] from memory, made by the generated
+/// `Static::service()`.
+///
+/// Mount it under the bundle's prefix with `axum::Router::nest_service("/static",
+/// Static::service())`; mounted at the root instead (plain hyper), it also accepts paths that
+/// still start with the prefix. It implements RFC 9110 for static representations: content
+/// negotiation of precompressed variants, a strong ETag per encoding, `If-Match`,
+/// `If-None-Match` and 304s, single byte ranges with `If-Range`, HEAD, and 405 for other methods.
+///
+/// ```
+/// # #[derive(kiln::Embed)]
+/// # #[kiln(folder = "static")]
+/// # struct Static;
+/// use http::HeaderValue;
+///
+/// let service = Static::service()
+///     .fallback(Static::get("index.html").expect("the bundle has an index.html"))
+///     .header(
+///         http::header::CONTENT_SECURITY_POLICY,
+///         HeaderValue::from_static("default-src 'self'"),
+///     );
+/// let app: axum::Router = axum::Router::new().nest_service("/static", service);
+/// ```
+#[derive(Clone)]
+pub struct ServeAssets {
+    bundle: &'static Bundle,
+    config: Arc<Config>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    fallback: Option<&'static Asset>,
+    cache_control_plain: HeaderValue,
+    cache_control_fingerprinted: HeaderValue,
+    headers: HeaderMap,
+}
+
+impl ServeAssets {
+    /// Serves `bundle` with the default policy: `no-cache` for plain paths,
+    /// `public, max-age=31536000, immutable` for fingerprinted ones, 404 for anything else.
+    pub fn new(bundle: &'static Bundle) -> Self {
+        ServeAssets {
+            bundle,
+            config: Arc::new(Config {
+                fallback: None,
+                cache_control_plain: HeaderValue::from_static("no-cache"),
+                cache_control_fingerprinted: HeaderValue::from_static(
+                    "public, max-age=31536000, immutable",
+                ),
+                headers: HeaderMap::new(),
+            }),
+        }
+    }
+
+    fn config_mut(&mut self) -> &mut Config {
+        Arc::make_mut(&mut self.config)
+    }
+
+    /// Serves `asset` (with `no-cache`) for every GET or HEAD of a path that is not in the
+    /// bundle, instead of 404: the `index.html` of a single-page app. Paths that try to leave
+    /// the bundle still get 404.
+    #[must_use]
+    pub fn fallback(mut self, asset: &'static Asset) -> Self {
+        self.config_mut().fallback = Some(asset);
+        self
+    }
+
+    /// The `Cache-Control` of plain (not fingerprinted) paths; `no-cache` by default, so that
+    /// browsers revalidate with the ETag every time.
+    #[must_use]
+    pub fn cache_control_plain(mut self, value: HeaderValue) -> Self {
+        self.config_mut().cache_control_plain = value;
+        self
+    }
+
+    /// The `Cache-Control` of fingerprinted paths; `public, max-age=31536000, immutable` by
+    /// default: their content never changes.
+    #[must_use]
+    pub fn cache_control_fingerprinted(mut self, value: HeaderValue) -> Self {
+        self.config_mut().cache_control_fingerprinted = value;
+        self
+    }
+
+    /// Adds a header to every 200, 206 and 304 response (a `Content-Security-Policy`, CORS
+    /// headers, ...). Calling it again with the same name adds another value.
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.config_mut().headers.append(name, value);
+        self
+    }
+
+    /// The bundle this service serves.
+    pub fn bundle(&self) -> &'static Bundle {
+        self.bundle
+    }
+
+    /// Answers a request, synchronously: everything is in memory.
+    pub fn respond<B>(&self, req: &Request<B>) -> Response<AssetBody> {
+        self.respond_parts(req.method(), req.uri(), req.headers())
+    }
+
+    fn respond_parts(
+        &self,
+        method: &http::Method,
+        uri: &http::Uri,
+        headers: &HeaderMap,
+    ) -> Response<AssetBody> {
+        let decision = decide::decide(method, uri.path(), headers, self.bundle, &self.config);
+        response::build(decision, method, &self.config)
+    }
+}
+
+impl fmt::Debug for ServeAssets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServeAssets")
+            .field("prefix", &self.bundle.prefix())
+            .field("assets", &self.bundle.len())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<B> tower_service::Service<Request<B>> for ServeAssets {
+    type Response = Response<AssetBody>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> ResponseFuture {
+        ResponseFuture {
+            inner: ready(Ok(self.respond(&req))),
+        }
+    }
+}
+
+/// The future of [`ServeAssets`]: already complete, since every asset is in memory.
+#[derive(Debug)]
+pub struct ResponseFuture {
+    inner: Ready<Result<Response<AssetBody>, Infallible>>,
+}
+
+impl std::future::Future for ResponseFuture {
+    type Output = Result<Response<AssetBody>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.inner).poll(cx)
+    }
+}

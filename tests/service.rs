@@ -1,0 +1,488 @@
+//! The HTTP behaviour of `Static::service()`, one test per row of contract §2, through
+//! `tower::ServiceExt::oneshot` (no sockets).
+
+use http::StatusCode;
+use kiln::Encoding;
+
+use crate::util::{Site, decode, get, send};
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+fn css() -> &'static kiln::Asset {
+    Site::get("css/app.css").unwrap()
+}
+
+fn fingerprinted(path: &str) -> String {
+    format!("/{}", Site::get(path).unwrap().fingerprinted_path())
+}
+
+#[tokio::test]
+async fn plain_path_is_200_with_no_cache() {
+    let r = get("/css/app.css", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, css().bytes());
+    assert_eq!(r.header("cache-control"), "no-cache");
+}
+
+#[tokio::test]
+async fn fingerprinted_path_is_immutable() {
+    let r = get(&fingerprinted("css/app.css"), &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, css().bytes());
+    assert_eq!(r.header("cache-control"), IMMUTABLE);
+}
+
+#[tokio::test]
+async fn fingerprint_of_other_content_is_404() {
+    let stale = fingerprinted("css/app.css").replace(&css().hash()[..12], "0123456789ab");
+    assert_eq!(get(&stale, &[]).await.status, StatusCode::NOT_FOUND);
+    // Not even with the right length of the full hash, or in upper case.
+    let upper = fingerprinted("css/app.css")
+        .replace(&css().hash()[..12], &css().hash()[..12].to_uppercase());
+    assert_eq!(get(&upper, &[]).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn accept_encoding_negotiation() {
+    let cases: &[(&str, Encoding)] = &[
+        ("br, gzip", Encoding::Brotli),
+        ("gzip", Encoding::Gzip),
+        ("GZIP", Encoding::Gzip),
+        ("Br", Encoding::Brotli),
+        ("br;q=0, gzip", Encoding::Gzip),
+        ("br;Q=0, gzip", Encoding::Gzip),
+        ("gzip;q=0.5, br;q=0.9", Encoding::Brotli),
+        ("br;q=0.5, gzip;q=0.9", Encoding::Gzip),
+        ("  gzip ; q=0.8 ,  br ; q=0.7 ", Encoding::Gzip),
+        ("gzip, br", Encoding::Brotli), // tie: the smaller (brotli) wins
+        ("*", Encoding::Brotli),
+        ("*;q=0.5, gzip", Encoding::Gzip),
+        ("*;q=0, gzip", Encoding::Gzip),
+        ("identity", Encoding::Identity),
+        ("identity, gzip;q=0.5", Encoding::Identity),
+        ("deflate", Encoding::Identity),
+        ("", Encoding::Identity),
+        ("br;q=0, gzip;q=0", Encoding::Identity),
+        // Nothing acceptable: identity anyway (RFC 9110 §12.5.3).
+        ("identity;q=0, *;q=0", Encoding::Identity),
+        ("br;q=0, gzip;q=0, identity;q=0", Encoding::Identity),
+        ("gzip;q=bogus, br", Encoding::Brotli),
+    ];
+    for &(accept, want) in cases {
+        let r = get("/css/app.css", &[("accept-encoding", accept)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{accept}");
+        let got = match r.header("content-encoding") {
+            "" => Encoding::Identity,
+            "br" => Encoding::Brotli,
+            "gzip" => Encoding::Gzip,
+            "zstd" => Encoding::Zstd,
+            other => panic!("content-encoding {other}"),
+        };
+        assert_eq!(got, want, "Accept-Encoding: {accept:?}");
+        let variant = css().encoding(got).unwrap();
+        assert_eq!(r.body, variant.bytes(), "{accept}");
+        assert_eq!(decode(variant), css().bytes());
+        assert_eq!(r.header("content-length"), variant.len().to_string());
+    }
+    // No header at all: identity.
+    let r = get("/css/app.css", &[]).await;
+    assert_eq!(r.header("content-encoding"), "");
+}
+
+#[tokio::test]
+async fn zstd_is_negotiated_when_built() {
+    let r = get("/css/app.css", &[("accept-encoding", "zstd")]).await;
+    if cfg!(feature = "zstd") {
+        assert_eq!(r.header("content-encoding"), "zstd");
+        assert_eq!(r.header("etag"), format!("\"{}-zstd\"", css().hash()));
+    } else {
+        assert_eq!(r.header("content-encoding"), "");
+    }
+}
+
+#[tokio::test]
+async fn vary_on_every_response_of_an_asset_with_variants() {
+    let etag = css().etag();
+    for (headers, status) in [
+        (vec![("accept-encoding", "br")], StatusCode::OK),
+        (vec![], StatusCode::OK),
+        (vec![("accept-encoding", "identity")], StatusCode::OK),
+        (vec![("range", "bytes=0-3")], StatusCode::PARTIAL_CONTENT),
+        (vec![("if-none-match", etag)], StatusCode::NOT_MODIFIED),
+    ] {
+        let r = get("/css/app.css", &headers).await;
+        assert_eq!(r.status, status, "{headers:?}");
+        assert_eq!(r.header("vary"), "accept-encoding", "{headers:?}");
+    }
+    // No variants, nothing to vary on.
+    let r = get("/img/logo.png", &[("accept-encoding", "br, gzip")]).await;
+    assert_eq!(r.header("vary"), "");
+    assert_eq!(r.header("content-encoding"), "");
+}
+
+#[tokio::test]
+async fn headers_on_every_asset_response() {
+    for (path, content_type) in [
+        ("/index.html", "text/html; charset=utf-8"),
+        ("/css/app.css", "text/css; charset=utf-8"),
+        ("/js/app.js", "text/javascript; charset=utf-8"),
+        ("/data.json", "application/json; charset=utf-8"),
+        ("/img/logo.png", "image/png"),
+        ("/noext", "application/octet-stream"),
+    ] {
+        let asset = Site::get(&path[1..]).unwrap();
+        let r = get(path, &[]).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.header("content-type"), content_type, "{path}");
+        assert_eq!(
+            r.header("content-length"),
+            asset.len().to_string(),
+            "{path}"
+        );
+        assert_eq!(r.header("etag"), format!("\"{}\"", asset.hash()), "{path}");
+        assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(r.header("accept-ranges"), "bytes", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn etag_is_strong_and_per_encoding() {
+    let mut seen = Vec::new();
+    for accept in ["identity", "gzip", "br"] {
+        let r = get("/css/app.css", &[("accept-encoding", accept)]).await;
+        let etag = r.header("etag").to_owned();
+        assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+        assert!(etag.contains(css().hash()), "{etag}");
+        assert!(!seen.contains(&etag));
+        seen.push(etag);
+    }
+}
+
+#[tokio::test]
+async fn if_none_match_gives_304_with_validators() {
+    let br_etag = format!("\"{}-br\"", css().hash());
+    let weak = format!("W/{br_etag}");
+    let list = format!("\"nope\", {br_etag}, \"other\"");
+    for inm in [br_etag.as_str(), weak.as_str(), list.as_str(), "*"] {
+        let r = get(
+            &fingerprinted("css/app.css"),
+            &[("accept-encoding", "br"), ("if-none-match", inm)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_MODIFIED, "{inm}");
+        assert!(r.body.is_empty());
+        assert_eq!(r.header("etag"), br_etag);
+        assert_eq!(r.header("cache-control"), IMMUTABLE);
+        assert_eq!(r.header("vary"), "accept-encoding");
+    }
+}
+
+#[tokio::test]
+async fn if_none_match_not_matching_gives_200() {
+    let gzip_etag = format!("\"{}-gzip\"", css().hash());
+    for (accept, inm) in [
+        ("br", "\"something-else\""),
+        // The client holds gzip but now asks for brotli only: its copy is not what we would send.
+        ("br", gzip_etag.as_str()),
+        ("identity", gzip_etag.as_str()),
+    ] {
+        let r = get(
+            "/css/app.css",
+            &[("accept-encoding", accept), ("if-none-match", inm)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{accept} {inm}");
+        assert!(!r.body.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn if_match_is_evaluated_first_with_strong_comparison() {
+    let etag = css().etag();
+    let weak = format!("W/{etag}");
+    let r = get("/css/app.css", &[("if-match", "\"other\"")]).await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    let r = get("/css/app.css", &[("if-match", &weak)]).await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    // If-Match fails before If-None-Match could give 304.
+    let r = get(
+        "/css/app.css",
+        &[("if-match", "\"other\""), ("if-none-match", etag)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    for ok in [etag, "*"] {
+        let r = get("/css/app.css", &[("if-match", ok)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{ok}");
+    }
+}
+
+#[tokio::test]
+async fn single_ranges_are_206_from_identity() {
+    let bytes = css().bytes();
+    let len = bytes.len();
+    for (range, start, end) in [
+        ("bytes=0-9", 0, 9),
+        ("bytes=10-", 10, len - 1),
+        ("bytes=-25", len - 25, len - 1),
+        ("bytes=5-100000", 5, len - 1),
+    ] {
+        // Range responses come from identity whatever the Accept-Encoding.
+        let r = get(
+            "/css/app.css",
+            &[("range", range), ("accept-encoding", "br, gzip")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(
+            r.header("content-range"),
+            format!("bytes {start}-{end}/{len}")
+        );
+        assert_eq!(r.body, bytes[start..=end]);
+        assert_eq!(r.header("content-length"), (end - start + 1).to_string());
+        assert_eq!(r.header("content-encoding"), "");
+        assert_eq!(r.header("etag"), css().etag());
+    }
+}
+
+#[tokio::test]
+async fn unsatisfiable_range_is_416() {
+    let len = css().len();
+    for range in [
+        format!("bytes={len}-"),
+        format!("bytes={}-{}", len + 10, len + 20),
+        "bytes=-0".into(),
+    ] {
+        let r = get("/css/app.css", &[("range", &range)]).await;
+        assert_eq!(r.status, StatusCode::RANGE_NOT_SATISFIABLE, "{range}");
+        assert_eq!(r.header("content-range"), format!("bytes */{len}"));
+    }
+    let r = get("/empty.txt", &[("range", "bytes=0-")]).await;
+    assert_eq!(r.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(r.header("content-range"), "bytes */0");
+}
+
+#[tokio::test]
+async fn malformed_or_multiple_ranges_are_ignored() {
+    for range in [
+        "items=0-1",
+        "bytes=abc",
+        "bytes=9-2",
+        "bytes=0-1,5-6",
+        "bytes",
+    ] {
+        let r = get("/css/app.css", &[("range", range)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{range}");
+        assert_eq!(r.body, css().bytes());
+        assert_eq!(r.header("content-range"), "");
+    }
+}
+
+#[tokio::test]
+async fn if_range() {
+    let etag = css().etag();
+    let r = get(
+        "/css/app.css",
+        &[("range", "bytes=0-4"), ("if-range", etag)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    for stale in ["\"other\"", "Sun, 22 Nov 2026 00:00:00 GMT"] {
+        let r = get(
+            "/css/app.css",
+            &[("range", "bytes=0-4"), ("if-range", stale)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{stale}");
+        assert_eq!(r.body, css().bytes());
+    }
+    // A weak validator never matches for If-Range.
+    let weak = format!("W/{etag}");
+    let r = get(
+        "/css/app.css",
+        &[("range", "bytes=0-4"), ("if-range", &weak)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn head_has_the_headers_of_get_and_no_body() {
+    let etag = css().etag();
+    let requests: &[(&str, &[(&str, &str)])] = &[
+        ("/css/app.css", &[]),
+        ("/css/app.css", &[("accept-encoding", "br")]),
+        ("/css/app.css", &[("if-none-match", etag)]),
+        ("/nope.css", &[]),
+        ("/img/logo.png", &[]),
+    ];
+    for &(path, headers) in requests {
+        let get = send(Site::service(), "GET", path, headers).await;
+        let head = send(Site::service(), "HEAD", path, headers).await;
+        assert_eq!(head.status, get.status, "{path}");
+        assert_eq!(head.headers, get.headers, "{path}");
+        assert!(head.body.is_empty());
+    }
+    // HEAD ignores Range: range handling is defined for GET only (RFC 9110 §14.2).
+    let head = send(
+        Site::service(),
+        "HEAD",
+        "/css/app.css",
+        &[("range", "bytes=0-1")],
+    )
+    .await;
+    assert_eq!(head.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn other_methods_are_405_with_allow() {
+    for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "BREW"] {
+        let r = send(Site::service(), method, "/css/app.css", &[]).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
+        assert_eq!(r.header("allow"), "GET, HEAD");
+    }
+}
+
+#[tokio::test]
+async fn paths_that_leave_the_bundle_are_refused() {
+    for path in [
+        "/../Cargo.toml",
+        "/..%2fCargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/%2E%2E%2FCargo.toml",
+        "/css/..%2f..%2fCargo.toml",
+        "/css%5c..%5capp.css",
+        "/css\\app.css",
+        "/css/app.css%00.png",
+        "/%ff%fe.css",
+        "/C:%5cWindows%5cwin.ini",
+        "/./css/app.css",
+        "//etc/passwd",
+    ] {
+        let uri: http::Uri = match path.parse() {
+            Ok(uri) => uri,
+            Err(_) => continue, // not even a URI: hyper would have refused it
+        };
+        let r = get(&uri.to_string(), &[]).await;
+        assert!(
+            r.status == StatusCode::NOT_FOUND || r.status == StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            r.status
+        );
+    }
+}
+
+#[tokio::test]
+async fn percent_encoded_names() {
+    let r = get("/file%20with%20space.txt", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let url = Site::url("ünïcødé/你好.txt").unwrap();
+    let r = get(&url["/static".len()..], &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("cache-control"), IMMUTABLE);
+}
+
+#[tokio::test]
+async fn query_string_is_ignored() {
+    let r = get("/css/app.css?v=123&x", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, css().bytes());
+}
+
+#[tokio::test]
+async fn folder_paths_serve_their_index() {
+    let r = get("/", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, Site::get("index.html").unwrap().bytes());
+    let r = get("/docs/", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, Site::get("docs/index.html").unwrap().bytes());
+    // No index, no listing.
+    assert_eq!(get("/css/", &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(get("/nested/", &[]).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn unknown_path_is_404_or_the_fallback() {
+    let r = get("/nope.css", &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.header("etag"), "");
+
+    let index = Site::get("index.html").unwrap();
+    let spa = Site::service().fallback(index);
+    let r = send(spa.clone(), "GET", "/app/route/42", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, index.bytes());
+    assert_eq!(r.header("cache-control"), "no-cache");
+    assert_eq!(r.header("content-type"), "text/html; charset=utf-8");
+    // Still 404 for what tries to leave the bundle; still 405 for other methods.
+    let r = send(spa.clone(), "GET", "/../secret", &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = send(spa, "POST", "/app", &[]).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn hidden_files_are_not_served() {
+    for path in ["/.hidden", "/.well-known/security.txt", "/%2ehidden"] {
+        assert_eq!(get(path, &[]).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn builder_options() {
+    let service = Site::service()
+        .cache_control_plain(http::HeaderValue::from_static("public, max-age=60"))
+        .cache_control_fingerprinted(http::HeaderValue::from_static("public, max-age=600"))
+        .header(
+            http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            http::HeaderValue::from_static("*"),
+        );
+    let r = send(service.clone(), "GET", "/css/app.css", &[]).await;
+    assert_eq!(r.header("cache-control"), "public, max-age=60");
+    assert_eq!(r.header("access-control-allow-origin"), "*");
+    let r = send(service.clone(), "GET", &fingerprinted("css/app.css"), &[]).await;
+    assert_eq!(r.header("cache-control"), "public, max-age=600");
+    let r = send(service, "GET", "/nope", &[]).await;
+    assert_eq!(r.header("access-control-allow-origin"), "");
+}
+
+#[tokio::test]
+async fn mounted_at_the_root_it_accepts_prefixed_paths() {
+    let r = get("/static/css/app.css", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = get(&format!("/static{}", fingerprinted("css/app.css")), &[]).await;
+    assert_eq!(r.header("cache-control"), IMMUTABLE);
+}
+
+#[tokio::test]
+async fn works_under_axum_nest_service() {
+    let app: axum::Router = axum::Router::new().nest_service("/static", Site::service());
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let url = Site::url("css/app.css").unwrap();
+    let req = http::Request::get(&*url)
+        .header("accept-encoding", "gzip")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], IMMUTABLE);
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body, css().encoding(Encoding::Gzip).unwrap().bytes());
+
+    let req = http::Request::get("/static/nope")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(
+        app.oneshot(req).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[test]
+fn service_is_clone_send_sync_static() {
+    fn assert_bounds<T: Clone + Send + Sync + 'static>(_: &T) {}
+    assert_bounds(&Site::service());
+}
