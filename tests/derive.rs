@@ -321,3 +321,40 @@ fn empty_file() {
     assert_eq!(empty.bytes(), b"");
     assert_eq!(empty.hash(), sha256_hex(b""));
 }
+
+#[test]
+fn variants_are_the_compression_cache_entries() {
+    // The derive reads compressed variants from `<target>/kiln-cache` (or KILN_CACHE_DIR), where
+    // OUT_DIR is `<target>/<profile>/build/<package>-<hash>/out`: a second build finds them there.
+    let dir = std::env::var_os("KILN_CACHE_DIR").map_or_else(
+        || {
+            std::path::Path::new(env!("OUT_DIR"))
+                .ancestors()
+                .nth(4)
+                .unwrap()
+                .join("kiln-cache")
+        },
+        std::path::PathBuf::from,
+    );
+    let cache = kiln_bake::Cache::new(dir);
+    let mut checked = 0;
+    for asset in Basic::iter() {
+        for variant in asset.variants() {
+            let codec = match variant.encoding() {
+                Encoding::Brotli => kiln_bake::Codec::Brotli,
+                Encoding::Gzip => kiln_bake::Codec::Gzip,
+                Encoding::Zstd => kiln_bake::Codec::Zstd,
+                other => panic!("unexpected {other}"),
+            };
+            let entry = cache.entry(asset.hash(), codec);
+            assert_eq!(
+                std::fs::read(&entry).unwrap(),
+                variant.bytes(),
+                "{}",
+                entry.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked}");
+}

@@ -3,6 +3,7 @@
 mod cache;
 mod derive;
 mod e2e;
+mod export;
 mod filters;
 mod service;
 mod util;

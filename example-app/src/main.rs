@@ -3,6 +3,7 @@
 //! ```text
 //! example-app [--addr HOST:PORT]   serve the page and /static (default 127.0.0.1:3000)
 //! example-app manifest             print the manifest of the bundle
+//! example-app export DIR           write the bundle to DIR for nginx or a CDN
 //! ```
 
 use std::net::SocketAddr;
@@ -17,11 +18,13 @@ use axum::routing::get;
 #[kiln(folder = "static", prefix = "/static")]
 struct Static;
 
-const USAGE: &str = "usage: example-app [--addr HOST:PORT] | example-app manifest";
+const USAGE: &str =
+    "usage: example-app [--addr HOST:PORT] | example-app manifest | example-app export DIR";
 
 enum Command {
     Serve(SocketAddr),
     Manifest,
+    Export(std::path::PathBuf),
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
@@ -29,6 +32,12 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "manifest" => return Ok(Command::Manifest),
+            "export" => {
+                let dir = args
+                    .next()
+                    .ok_or("export needs a folder: example-app export DIR")?;
+                return Ok(Command::Export(dir.into()));
+            }
             "--addr" => {
                 let value = args.next().ok_or("--addr needs HOST:PORT")?;
                 addr = value.parse().map_err(|e| format!("--addr {value}: {e}"))?;
@@ -72,6 +81,7 @@ static PAGE: LazyLock<String> = LazyLock::new(|| {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Kiln example</title>
+<link rel="icon" href="{logo}" type="image/svg+xml">
 <link rel="stylesheet" href="{css}" integrity="{css_sri}" crossorigin="anonymous">
 <script src="{js}" integrity="{js_sri}" crossorigin="anonymous" defer></script>
 </head>
@@ -140,6 +150,25 @@ async fn main() {
         Command::Manifest => {
             println!("{}", Static::manifest_json());
             return;
+        }
+        Command::Export(dir) => {
+            use kiln::Embed as _;
+            match Static::bundle().export(&dir) {
+                Ok(done) => {
+                    println!(
+                        "exported {} files ({} bytes) to {}",
+                        done.files,
+                        done.bytes,
+                        dir.display()
+                    );
+                    return;
+                }
+                Err(e) => {
+                    let cause = std::error::Error::source(&e).map(|c| format!(": {c}"));
+                    eprintln!("{e}{}", cause.unwrap_or_default());
+                    std::process::exit(1);
+                }
+            }
         }
         Command::Serve(addr) => addr,
     };

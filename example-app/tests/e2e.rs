@@ -190,3 +190,27 @@ fn bad_arguments_exit_with_usage() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--addr"));
 }
+
+#[test]
+fn export_subcommand_writes_a_servable_folder() {
+    let dir = std::env::temp_dir().join(format!("kiln-example-export-{}", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_example-app"))
+        .arg("export")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = std::fs::read_to_string(dir.join("staticfiles.json")).unwrap();
+    assert!(manifest.contains("\"paths\"") && manifest.contains("\"version\""));
+    let site = std::fs::read(dir.join("css/site.css")).unwrap();
+    assert!(!site.is_empty());
+    let br = std::fs::read(dir.join("css/site.css.br")).unwrap();
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &br[..], &mut out).unwrap();
+    assert_eq!(out, site);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

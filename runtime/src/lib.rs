@@ -116,10 +116,12 @@
 
 mod asset;
 mod bundle;
+mod export;
 mod service;
 
 pub use crate::asset::{Asset, Encoding, Variant};
 pub use crate::bundle::{Bundle, Embed, Match};
+pub use crate::export::{ExportError, Exported};
 pub use crate::service::{AssetBody, ResponseFuture, ServeAssets};
 
 /// Embeds a folder at compile time; see the [crate documentation](crate) for the attributes.
