@@ -115,11 +115,15 @@ fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenS
     let by_fingerprint = by_fingerprint.iter().map(|&i| Literal::u32_unsuffixed(i));
     let manifest = kiln_bake::manifest_json(files);
 
+    let allows = input.attrs.iter().filter(|a| a.path().is_ident("allow"));
+    let warnings = large_file_warnings(files, span, quote!(#(#allows)*));
     let assets_static = format_ident!("__KILN_ASSETS", span = span);
     let order_static = format_ident!("__KILN_BY_FINGERPRINT", span = span);
     let bundle_static = format_ident!("__KILN_BUNDLE", span = span);
 
     quote_spanned! {span=>
+        #warnings
+
         #[doc(hidden)]
         const _: () = {
             static #assets_static: [#krate::Asset; #count] = [#(#assets),*];
@@ -176,6 +180,37 @@ fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenS
             }
         };
     }
+}
+
+/// Files above this size get a warning: they cost build time, rustc memory and binary size.
+const LARGE_FILE: u64 = 32 << 20;
+
+/// One warning per file over [`LARGE_FILE`]. Stable Rust has no warning API for proc macros, so
+/// each is the use of a `#[deprecated]` item whose note is the message; it points at the folder
+/// attribute and can be silenced with `#[allow(deprecated)]` on the struct.
+fn large_file_warnings(files: &[BakedFile], span: Span, allows: TokenStream) -> TokenStream {
+    let mut tokens = TokenStream::new();
+    for file in files.iter().filter(|f| f.len > LARGE_FILE) {
+        let stored = file.len + file.variants.iter().map(|v| v.len).sum::<u64>();
+        let note = format!(
+            "kiln: `{}` is {:.1} MB and adds {:.1} MB to the binary (with its compressed \
+             variants), and costs rustc time and memory on every build of this crate; if it \
+             need not be embedded, leave it out with `exclude = \"{}\"`",
+            file.path,
+            file.len as f64 / 1e6,
+            stored as f64 / 1e6,
+            file.path,
+        );
+        tokens.extend(quote_spanned! {span=>
+            #allows
+            const _: () = {
+                #[deprecated(note = #note)]
+                struct LargeAsset;
+                let _ = LargeAsset;
+            };
+        });
+    }
+    tokens
 }
 
 fn asset(krate: &syn::Path, prefix: &str, file: &BakedFile) -> TokenStream {

@@ -29,6 +29,14 @@ fn make_fixtures(root: &Path) {
     let backslash = dir("backslash");
     fs::write(backslash.join("a\\b.txt"), "x").unwrap();
 
+    // 33 MiB of zeros, sparse on disk; a `.zip` name so it is hashed but not compressed.
+    let large = dir("large");
+    fs::File::create(large.join("big.zip"))
+        .unwrap()
+        .set_len(33 << 20)
+        .unwrap();
+    fs::write(large.join("small.txt"), "small").unwrap();
+
     let non_utf8 = dir("non-utf8");
     let name = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"bad\xff.txt");
     fs::write(non_utf8.join(name), "x").unwrap();

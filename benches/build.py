@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Build-cost benchmark: Kiln against a plain crate of `include_bytes!` statics.
+
+Usage: benches/build.py CORPUS [--copies N] [--rounds R] [--work DIR] [--json FILE] [--svg FILE]
+
+Generates, in a scratch workspace, two binary crates over the same asset folder (CORPUS copied
+N times side by side):
+
+  plain  a build script lists the folder and writes `static FILES: &[(&str, &[u8])]` with one
+         `include_bytes!` per file (rerun-if-changed on the folder, so added files are noticed);
+  kiln   `#[derive(kiln::Embed)]` over the folder, with the README's two-line build script.
+
+Both are release builds with dependencies built beforehand and `build-override` at opt-level 3,
+as the README recommends. Each round runs every scenario for both crates, alternating which
+goes first: clean build (warm compression cache), code-only change, one asset edited, one file
+added. It reports medians, ratios kiln/plain, peak memory of the build (the largest process,
+i.e. rustc), and binary sizes; then one cold-cache clean build of kiln next to `brotli -q 11`
+and `gzip -9` over the same files.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PRECOMPRESSED = {
+    "png", "apng", "jpg", "jpeg", "gif", "webp", "avif", "woff", "woff2", "zip", "gz", "br",
+    "zst", "xz", "mp4", "webm", "mp3", "ogg",
+}
+
+PLAIN_BUILD_RS = r'''
+use std::fmt::Write;
+fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() { walk(&p, out) } else { out.push(p) }
+    }
+}
+fn main() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets").canonicalize().unwrap();
+    println!("cargo::rerun-if-changed={}", root.display());
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    let mut code = String::from("pub static FILES: &[(&str, &[u8])] = &[\n");
+    for f in files {
+        let rel = f.strip_prefix(&root).unwrap().to_str().unwrap();
+        writeln!(code, "    ({:?}, include_bytes!({:?})),", rel, f.to_str().unwrap()).unwrap();
+    }
+    code.push_str("];\n");
+    let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("files.rs");
+    std::fs::write(out, code).unwrap();
+}
+'''
+
+PLAIN_MAIN = r'''
+include!(concat!(env!("OUT_DIR"), "/files.rs"));
+const ROUND: u32 = 0;
+fn main() {
+    let total: usize = FILES.iter().map(|(_, b)| b.len()).sum();
+    let want = std::env::args().nth(1).unwrap_or_default();
+    let found = FILES.iter().find(|(p, _)| *p == want).map(|(_, b)| b.len());
+    println!("{} files, {} bytes, round {}, {:?}", FILES.len(), total, ROUND, found);
+}
+'''
+
+KILN_BUILD_RS = r'''
+fn main() {
+    println!("cargo::rerun-if-changed=../assets");
+}
+'''
+
+KILN_MAIN = r'''
+#[derive(kiln::Embed)]
+#[kiln(folder = "../assets")]
+struct Static;
+const ROUND: u32 = 0;
+fn main() {
+    let raw: usize = Static::iter().map(|a| a.len()).sum();
+    let variants: usize = Static::iter().flat_map(|a| a.variants()).map(|v| v.len()).sum();
+    let want = std::env::args().nth(1).unwrap_or_default();
+    println!("{} files, {} raw bytes, {} variant bytes, round {}, {:?}",
+        Static::iter().count(), raw, variants, ROUND, Static::get(&want).map(|a| a.len()));
+}
+'''
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def setup(work, corpus, copies):
+    if work.exists():
+        shutil.rmtree(work)
+    assets = work / "assets"
+    for i in range(copies):
+        shutil.copytree(corpus, assets / f"copy{i}")
+    write(work / "Cargo.toml", f'''[workspace]
+members = ["plain", "kiln-app"]
+resolver = "3"
+
+[profile.release.build-override]
+opt-level = 3
+''')
+    write(work / "plain/Cargo.toml", '[package]\nname = "plain"\nversion = "0.0.0"\nedition = "2024"\n')
+    write(work / "plain/build.rs", PLAIN_BUILD_RS)
+    write(work / "plain/src/main.rs", PLAIN_MAIN)
+    write(work / "kiln-app/Cargo.toml",
+          f'[package]\nname = "kiln-app"\nversion = "0.0.0"\nedition = "2024"\n\n'
+          f'[dependencies]\nkiln = {{ path = "{REPO / "runtime"}" }}\n')
+    write(work / "kiln-app/build.rs", KILN_BUILD_RS)
+    write(work / "kiln-app/src/main.rs", KILN_MAIN)
+    return assets
+
+
+def cargo_build(work, package):
+    """Builds one package in release mode; returns (seconds, peak RSS in MiB)."""
+    cmd = ["/usr/bin/time", "-f", "%e %M", "cargo", "build", "--release", "--quiet", "-p", package]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    if proc.returncode != 0:
+        sys.exit(f"build of {package} failed:\n{proc.stderr[-4000:]}")
+    last = proc.stderr.strip().splitlines()[-1].split()
+    return wall, int(last[1]) / 1024
+
+
+def bump_round(work, package, value):
+    main = work / ("plain" if package == "plain" else "kiln-app") / "src/main.rs"
+    text = main.read_text()
+    start = text.index("const ROUND: u32 = ")
+    end = text.index(";", start)
+    main.write_text(text[:start] + f"const ROUND: u32 = {value}" + text[end:])
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def compressible_files(corpus):
+    for p in sorted(Path(corpus).rglob("*")):
+        if p.is_file() and p.suffix.lower().lstrip(".") not in PRECOMPRESSED and p.stat().st_size:
+            yield p
+
+
+def time_cli(args_for, files):
+    t0 = time.monotonic()
+    for f in files:
+        subprocess.run(args_for(f), stdout=subprocess.DEVNULL, check=True)
+    return time.monotonic() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("corpus", type=Path)
+    ap.add_argument("--copies", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/kiln-build-bench"))
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold-cache build")
+    args = ap.parse_args()
+    corpus = args.corpus.resolve()
+    if not corpus.is_dir():
+        sys.exit(f"{corpus} is not a folder")
+
+    work = args.work.resolve()
+    assets = setup(work, corpus, args.copies)
+    files = sum(1 for p in assets.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in assets.rglob("*") if p.is_file())
+    print(f"corpus: {corpus} x{args.copies} = {files} files, {size / 1e6:.1f} MB; work dir {work}")
+    print("warming up (dependencies, compression cache)...", flush=True)
+    for package in ["plain", "kiln-app"]:
+        cargo_build(work, package)
+
+    edit_target = assets / "copy0/css/bootstrap.min.css"
+    if not edit_target.exists():
+        edit_target = next(p for p in sorted(assets.rglob("*.css")))
+    results = {s: {"plain": [], "kiln-app": []} for s in ["clean", "code", "asset", "add"]}
+    memory = {"plain": [], "kiln-app": []}
+    counter = 0
+    for r in range(args.rounds):
+        order = ["plain", "kiln-app"] if r % 2 == 0 else ["kiln-app", "plain"]
+        for scenario in results:
+            for package in order:
+                counter += 1
+                if scenario == "clean":
+                    subprocess.run(["cargo", "clean", "--release", "--quiet", "-p", package], cwd=work, check=True)
+                elif scenario == "code":
+                    bump_round(work, package, counter)
+                elif scenario == "asset":
+                    with open(edit_target, "a") as f:
+                        f.write(f"\n/* edit {counter} */\n")
+                elif scenario == "add":
+                    write(assets / "copy0" / f"added-{counter}.css",
+                          f".added-{counter} {{ color: #{counter:06x}; }}\n" * 50)
+                wall, rss = cargo_build(work, package)
+                results[scenario][package].append(wall)
+                if scenario == "clean":
+                    memory[package].append(rss)
+                print(f"  round {r + 1} {scenario:5} {package:8} {wall:6.2f} s  {rss:7.0f} MiB", flush=True)
+
+    binaries = {p: (work / "target/release" / p).stat().st_size for p in ["plain", "kiln-app"]}
+    out = subprocess.run([work / "target/release/kiln-app"], capture_output=True, text=True).stdout
+    raw, variant_bytes = (int(x.split()[0]) for x in out.split(", ")[1:3])
+
+    report = {
+        "corpus_files": files, "corpus_bytes": size, "copies": args.copies, "rounds": args.rounds,
+        "median_seconds": {s: {p: median(v) for p, v in d.items()} for s, d in results.items()},
+        "peak_rss_mib": {p: median(v) for p, v in memory.items()},
+        "binary_bytes": binaries, "raw_bytes": raw, "variant_bytes": variant_bytes,
+    }
+    print()
+    print(f"{'scenario':28} {'plain':>9} {'kiln':>9} {'ratio':>7}")
+    names = {"clean": "clean build (warm cache)", "code": "code-only change",
+             "asset": "one asset edited", "add": "one file added"}
+    for s, label in names.items():
+        p, k = report["median_seconds"][s]["plain"], report["median_seconds"][s]["kiln-app"]
+        print(f"{label:28} {p:8.2f}s {k:8.2f}s {k / p:6.2f}x")
+    pm, km = report["peak_rss_mib"]["plain"], report["peak_rss_mib"]["kiln-app"]
+    print(f"{'peak memory (clean build)':28} {pm:7.0f}Mi {km:7.0f}Mi {km / pm:6.2f}x")
+    pb, kb = binaries["plain"], binaries["kiln-app"]
+    print(f"{'binary size':28} {pb / 1e6:7.1f}MB {kb / 1e6:7.1f}MB {kb / pb:6.2f}x")
+    budget = (raw + variant_bytes) * 1.05
+    print(f"kiln binary vs raw + kept variants ({(raw + variant_bytes) / 1e6:.1f} MB): {kb / (raw + variant_bytes):.3f}x"
+          f" ({'within' if kb <= budget else 'over'} the +5% budget)")
+
+    if not args.no_cold:
+        shutil.rmtree(work / "target/kiln-cache", ignore_errors=True)
+        subprocess.run(["cargo", "clean", "--release", "--quiet", "-p", "kiln-app"], cwd=work, check=True)
+        cold, _ = cargo_build(work, "kiln-app")
+        report["cold_seconds"] = cold
+        unique = list(compressible_files(corpus))
+        line = f"cold-cache clean build of kiln: {cold:.1f} s ({os.cpu_count()} cores)"
+        if shutil.which("brotli"):
+            report["brotli_cli_seconds"] = time_cli(lambda f: ["brotli", "-q", "11", "-c", str(f)], unique)
+            line += f"; brotli -q 11 over the {len(unique)} compressible files of one copy: {report['brotli_cli_seconds']:.1f} s"
+        report["gzip_cli_seconds"] = time_cli(lambda f: ["gzip", "-9", "-c", str(f)], unique)
+        line += f"; gzip -9: {report['gzip_cli_seconds']:.1f} s (one core each)"
+        print(line)
+
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
