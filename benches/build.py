@@ -10,7 +10,8 @@ N times side by side):
          `include_bytes!` per file (rerun-if-changed on the folder, so added files are noticed);
   kiln   `#[derive(kiln::Embed)]` over the folder, with the README's two-line build script.
 
-Both are release builds with dependencies built beforehand and `build-override` at opt-level 3,
+Kiln is taken from the repository's HEAD commit (`git archive`, so uncommitted edits neither
+leak in nor break a run). Both are release builds with dependencies built beforehand and `build-override` at opt-level 3,
 as the README recommends. Each round runs every scenario for both crates, alternating which
 goes first: clean build (warm compression cache), code-only change, one asset edited, one file
 added. It reports medians, ratios kiln/plain, peak memory of the build (the largest process,
@@ -99,11 +100,16 @@ def write(path, text):
 def setup(work, corpus, copies):
     if work.exists():
         shutil.rmtree(work)
+    src = work / "kiln-src"
+    src.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
     assets = work / "assets"
     for i in range(copies):
         shutil.copytree(corpus, assets / f"copy{i}")
     write(work / "Cargo.toml", f'''[workspace]
 members = ["plain", "kiln-app"]
+exclude = ["kiln-src"]
 resolver = "3"
 
 [profile.release.build-override]
@@ -114,7 +120,7 @@ opt-level = 3
     write(work / "plain/src/main.rs", PLAIN_MAIN)
     write(work / "kiln-app/Cargo.toml",
           f'[package]\nname = "kiln-app"\nversion = "0.0.0"\nedition = "2024"\n\n'
-          f'[dependencies]\nkiln = {{ path = "{REPO / "runtime"}" }}\n')
+          f'[dependencies]\nkiln = {{ path = "{src / "runtime"}" }}\n')
     write(work / "kiln-app/build.rs", KILN_BUILD_RS)
     write(work / "kiln-app/src/main.rs", KILN_MAIN)
     return assets
