@@ -126,7 +126,7 @@ fn every_stored_variant_decodes_to_the_file() {
             let mut seen = Vec::new();
             for variant in asset.encodings() {
                 assert_eq!(
-                    decode(variant),
+                    decode(&variant),
                     asset.bytes(),
                     "{} {}",
                     asset.path(),
@@ -311,7 +311,7 @@ fn a_five_megabyte_file_from_out_dir() {
         br.len(),
         big.len()
     );
-    assert_eq!(decode(br), on_disk);
+    assert_eq!(decode(&br), on_disk);
 }
 
 #[test]
@@ -357,4 +357,66 @@ fn variants_are_the_compression_cache_entries() {
         }
     }
     assert!(checked >= 10, "{checked}");
+}
+
+#[derive(kiln::Embed)]
+#[kiln(
+    folder = "fixtures/basic",
+    compress(br),
+    compressed_only(min_size = 1000)
+)]
+struct CompressedOnly;
+
+#[test]
+fn compressed_only_decodes_identity_on_first_use() {
+    for asset in CompressedOnly::iter() {
+        let on_disk = std::fs::read(fixtures().join("basic").join(asset.path())).unwrap();
+        let expect_lazy = on_disk.len() >= 1000 && !asset.variants().is_empty();
+        assert_eq!(asset.is_compressed_only(), expect_lazy, "{}", asset.path());
+        assert_eq!(asset.len(), on_disk.len());
+        // Decoded once, then the same slice every time.
+        let first = asset.bytes();
+        assert_eq!(first, on_disk, "{}", asset.path());
+        assert!(std::ptr::eq(first, asset.bytes()));
+        assert_eq!(asset.identity().bytes(), on_disk);
+        assert_eq!(asset.hash(), sha256_hex(&on_disk));
+    }
+    assert!(
+        CompressedOnly::get("css/app.css")
+            .unwrap()
+            .is_compressed_only()
+    );
+    assert!(
+        !CompressedOnly::get("img/logo.png")
+            .unwrap()
+            .is_compressed_only()
+    );
+}
+
+#[tokio::test]
+async fn compressed_only_assets_serve_identity_and_ranges() {
+    let css = CompressedOnly::get("css/app.css").unwrap();
+    let on_disk = std::fs::read(fixtures().join("basic/css/app.css")).unwrap();
+    let r = crate::util::send(CompressedOnly::service(), "GET", "/css/app.css", &[]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, on_disk);
+    assert_eq!(r.header("content-length"), on_disk.len().to_string());
+    let r = crate::util::send(
+        CompressedOnly::service(),
+        "GET",
+        "/css/app.css",
+        &[("accept-encoding", "br")],
+    )
+    .await;
+    assert_eq!(r.header("content-encoding"), "br");
+    assert_eq!(decode(&css.encoding(Encoding::Brotli).unwrap()), on_disk);
+    let r = crate::util::send(
+        CompressedOnly::service(),
+        "GET",
+        "/css/app.css",
+        &[("range", "bytes=3-9")],
+    )
+    .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, on_disk[3..=9]);
 }

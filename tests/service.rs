@@ -81,7 +81,7 @@ async fn accept_encoding_negotiation() {
         assert_eq!(got, want, "Accept-Encoding: {accept:?}");
         let variant = css().encoding(got).unwrap();
         assert_eq!(r.body, variant.bytes(), "{accept}");
-        assert_eq!(decode(variant), css().bytes());
+        assert_eq!(decode(&variant), css().bytes());
         assert_eq!(r.header("content-length"), variant.len().to_string());
     }
     // No header at all: identity.

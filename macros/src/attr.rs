@@ -16,9 +16,13 @@ pub(crate) struct Config {
     pub(crate) codecs: Vec<Codec>,
     /// The path of the `kiln` crate, `::kiln` unless `crate = "..."` says otherwise.
     pub(crate) krate: Path,
+    /// `compressed_only`: files of at least this many bytes that have a gzip or brotli variant
+    /// store no identity bytes.
+    pub(crate) compressed_only: Option<u64>,
 }
 
-const KEYS: &str = "`folder`, `prefix`, `include`, `exclude`, `compress` or `crate`";
+const KEYS: &str =
+    "`folder`, `prefix`, `include`, `exclude`, `compress`, `compressed_only` or `crate`";
 
 /// Reads every `#[kiln(...)]` attribute of `input`. Errors that do not depend on each other are
 /// all reported, combined.
@@ -29,6 +33,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
     let mut exclude = Vec::new();
     let mut codecs: Option<Vec<Codec>> = None;
     let mut krate: Option<Path> = None;
+    let mut compressed_only: Option<(Span, u64)> = None;
     let mut errors: Option<syn::Error> = None;
     // Set when an attribute did not parse: `folder` may be in the part that was not read.
     let mut attr_failed = false;
@@ -50,6 +55,24 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
                     return Err(meta.error("duplicate `compress`"));
                 }
                 codecs = Some(parse_codecs(&meta)?);
+                Ok(())
+            } else if meta.path.is_ident("compressed_only") {
+                if compressed_only.is_some() {
+                    return Err(meta.error("duplicate `compressed_only`"));
+                }
+                let mut min_size = 0;
+                if meta.input.peek(syn::token::Paren) {
+                    meta.parse_nested_meta(|inner| {
+                        if inner.path.is_ident("min_size") {
+                            let lit: syn::LitInt = inner.value()?.parse()?;
+                            min_size = lit.base10_parse()?;
+                            Ok(())
+                        } else {
+                            Err(inner.error("unknown option; expected `min_size = <bytes>`"))
+                        }
+                    })?;
+                }
+                compressed_only = Some((meta.path.span(), min_size));
                 Ok(())
             } else if meta.path.is_ident("crate") {
                 let lit = string(&meta)?;
@@ -99,6 +122,21 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
         combine(&mut errors, error);
     }
 
+    let codecs = codecs.unwrap_or_else(|| Codec::available().to_vec());
+    if let Some((span, _)) = compressed_only
+        && !codecs
+            .iter()
+            .any(|c| matches!(c, Codec::Brotli | Codec::Gzip))
+    {
+        combine(
+            &mut errors,
+            syn::Error::new(
+                span,
+                "`compressed_only` needs a `br` or `gzip` variant to decode the file from",
+            ),
+        );
+    }
+
     match (errors, folder, prefix) {
         (Some(errors), _, _) => Err(errors),
         (None, Some(folder), Some(prefix)) => Ok(Config {
@@ -106,8 +144,9 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
             prefix,
             include,
             exclude,
-            codecs: codecs.unwrap_or_else(|| Codec::available().to_vec()),
+            codecs,
             krate: krate.unwrap_or_else(|| syn::parse_quote!(::kiln)),
+            compressed_only: compressed_only.map(|(_, min)| min),
         }),
         // Unreachable: a missing folder or a bad prefix always records an error.
         (None, _, _) => Err(syn::Error::new(input.ident.span(), "invalid `#[kiln]`")),
@@ -231,6 +270,7 @@ mod tests {
         let input: DeriveInput = syn::parse_quote! {
             #[kiln(folder = "a", prefix = "/assets/", include = "*.css", include = "*.js")]
             #[kiln(exclude = "x/**", compress(gzip), crate = "my::kiln")]
+            #[kiln(compressed_only(min_size = 4096))]
             struct Static;
         };
         let cfg = parse(&input).unwrap();
@@ -238,6 +278,7 @@ mod tests {
         assert_eq!(cfg.include.len(), 2);
         assert_eq!(cfg.exclude.len(), 1);
         assert_eq!(cfg.codecs, [Codec::Gzip]);
+        assert_eq!(cfg.compressed_only, Some(4096));
         let krate = &cfg.krate;
         assert_eq!(quote::quote!(#krate).to_string(), "my :: kiln");
     }

@@ -33,6 +33,7 @@ fn fallback(input: &DeriveInput, config: Option<&Config>, error: syn::Error) -> 
                 exclude: Vec::new(),
                 codecs: Vec::new(),
                 krate: syn::parse_quote!(::kiln),
+                compressed_only: None,
             };
             &default
         }
@@ -104,21 +105,24 @@ fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenS
     let vis = &input.vis;
     let prefix = &config.prefix;
 
-    let assets = files.iter().map(|file| asset(krate, prefix, file));
+    let (assets, variant_statics): (Vec<_>, Vec<_>) = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| asset(krate, prefix, file, config.compressed_only, i))
+        .unzip();
     let count = files.len();
-    let mut by_fingerprint: Vec<u32> = (0..files.len() as u32).collect();
-    by_fingerprint.sort_by(|&a, &b| {
-        files[a as usize]
-            .fingerprinted
-            .cmp(&files[b as usize].fingerprinted)
+    let keys = lookup_keys(files);
+    let key_count = keys.len();
+    let keys = keys.iter().map(|&(path, index, fingerprinted)| {
+        let index = Literal::u32_unsuffixed(index);
+        quote!(#krate::__private::Key::new(#path, #index, #fingerprinted))
     });
-    let by_fingerprint = by_fingerprint.iter().map(|&i| Literal::u32_unsuffixed(i));
     let manifest = kiln_bake::manifest_json(files);
 
     let allows = input.attrs.iter().filter(|a| a.path().is_ident("allow"));
     let warnings = large_file_warnings(files, span, quote!(#(#allows)*));
     let assets_static = format_ident!("__KILN_ASSETS", span = span);
-    let order_static = format_ident!("__KILN_BY_FINGERPRINT", span = span);
+    let order_static = format_ident!("__KILN_KEYS", span = span);
     let bundle_static = format_ident!("__KILN_BUNDLE", span = span);
 
     quote_spanned! {span=>
@@ -126,8 +130,9 @@ fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenS
 
         #[doc(hidden)]
         const _: () = {
+            #(#variant_statics)*
             static #assets_static: [#krate::Asset; #count] = [#(#assets),*];
-            static #order_static: [u32; #count] = [#(#by_fingerprint),*];
+            static #order_static: [#krate::__private::Key; #key_count] = [#(#keys),*];
             static #bundle_static: #krate::Bundle = #krate::Bundle::new(
                 #prefix,
                 &#assets_static,
@@ -213,7 +218,28 @@ fn large_file_warnings(files: &[BakedFile], span: Span, allows: TokenStream) -> 
     tokens
 }
 
-fn asset(krate: &syn::Path, prefix: &str, file: &BakedFile) -> TokenStream {
+/// The lookup table: every plain and fingerprinted path with its asset's index, sorted by path.
+/// Should a file be named exactly like another file's fingerprinted form, the plain name wins.
+fn lookup_keys(files: &[BakedFile]) -> Vec<(&str, u32, bool)> {
+    let mut keys = Vec::with_capacity(files.len() * 2);
+    for (i, file) in (0u32..).zip(files) {
+        keys.push((file.path.as_str(), i, false));
+        keys.push((file.fingerprinted.as_str(), i, true));
+    }
+    // Plain (`false`) sorts first among equal paths, and `dedup` keeps the first.
+    keys.sort_by(|a, b| a.0.cmp(b.0).then(a.2.cmp(&b.2)));
+    keys.dedup_by(|next, kept| next.0 == kept.0);
+    keys
+}
+
+/// The `Asset::new(...)` expression of one file, and a `static` holding its variants.
+fn asset(
+    krate: &syn::Path,
+    prefix: &str,
+    file: &BakedFile,
+    compressed_only: Option<u64>,
+    index: usize,
+) -> (TokenStream, TokenStream) {
     let path = &file.path;
     let fingerprinted = &file.fingerprinted;
     let url_path = kiln_bake::url_encode(&file.fingerprinted);
@@ -221,37 +247,85 @@ fn asset(krate: &syn::Path, prefix: &str, file: &BakedFile) -> TokenStream {
     let content_type = &file.content_type;
     let hash = &file.hash;
     let integrity = &file.integrity;
-    let identity = variant(krate, quote!(Identity), &file.source, format!("\"{hash}\""));
-    let variants = file.variants.iter().filter_map(|v| {
-        let encoding = match v.codec {
-            Codec::Brotli => quote!(Brotli),
-            Codec::Zstd => quote!(Zstd),
-            _ => quote!(Gzip),
-        };
-        let etag = format!("\"{hash}-{}\"", v.codec.token());
-        match &v.stored {
-            Stored::File(cached) => Some(variant(krate, encoding, cached, etag)),
-            // `bake` always configures a cache, so variants are files: bytes never travel as
-            // literals in the token stream.
-            Stored::Memory(_) => None,
-        }
+    let lazy = compressed_only.is_some_and(|min_size| {
+        file.len >= min_size
+            && file
+                .variants
+                .iter()
+                .any(|v| matches!(v.codec, Codec::Brotli | Codec::Gzip))
     });
-    quote! {
+    let etag = format!("\"{hash}\"");
+    let identity = if lazy {
+        // No identity bytes in the binary; an unused constant still makes Cargo rebuild the
+        // crate when the file changes.
+        let source = file.source.to_string_lossy();
+        let len = file.len as usize;
+        let len_str = file.len.to_string();
+        quote! {
+            {
+                const _: &[u8] = ::core::include_bytes!(#source);
+                #krate::__private::Variant::new(#krate::Encoding::Identity, &[], #len, #len_str, #etag)
+            }
+        }
+    } else {
+        variant(krate, quote!(Identity), &file.source, file.len, etag)
+    };
+    let variants: Vec<TokenStream> = file
+        .variants
+        .iter()
+        .filter_map(|v| {
+            let encoding = match v.codec {
+                Codec::Brotli => quote!(Brotli),
+                Codec::Zstd => quote!(Zstd),
+                _ => quote!(Gzip),
+            };
+            let etag = format!("\"{hash}-{}\"", v.codec.token());
+            match &v.stored {
+                Stored::File(cached) => Some(variant(krate, encoding, cached, v.len, etag)),
+                // `bake` always configures a cache, so variants are files: bytes never travel as
+                // literals in the token stream.
+                Stored::Memory(_) => None,
+            }
+        })
+        .collect();
+    let (variants_ref, variants_static) = if variants.is_empty() {
+        (quote!(&[]), TokenStream::new())
+    } else {
+        let name = format_ident!("__KILN_V{}", index);
+        let count = variants.len();
+        (
+            quote!(&#name),
+            quote!(static #name: [#krate::__private::Variant; #count] = [#(#variants),*];),
+        )
+    };
+    let asset = quote! {
         #krate::Asset::new(
             #path, #fingerprinted, #url, #url_path, #content_type, #hash, #integrity,
             #identity,
-            &[#(#variants),*],
+            #variants_ref,
+            #lazy,
         )
-    }
+    };
+    (asset, variants_static)
 }
 
-fn variant(krate: &syn::Path, encoding: TokenStream, file: &Path, etag: String) -> TokenStream {
+fn variant(
+    krate: &syn::Path,
+    encoding: TokenStream,
+    file: &Path,
+    len: u64,
+    etag: String,
+) -> TokenStream {
     // Paths were checked to be UTF-8 (folder) or are made of UTF-8 parts (cache entries).
     let file = file.to_string_lossy();
+    let len_str = len.to_string();
+    let len = len as usize;
     quote! {
         #krate::__private::Variant::new(
             #krate::Encoding::#encoding,
             ::core::include_bytes!(#file),
+            #len,
+            #len_str,
             #etag,
         )
     }

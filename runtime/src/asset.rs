@@ -1,6 +1,9 @@
 //! The data of one embedded file.
 
 use std::fmt;
+use std::sync::OnceLock;
+
+use http::HeaderValue;
 
 /// A content coding an asset can be stored and served in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,6 +39,16 @@ impl Encoding {
             Encoding::Gzip => Some("gz"),
         }
     }
+
+    /// The `Content-Encoding` header value; `None` for identity, which is sent without one.
+    pub(crate) const fn header(self) -> Option<HeaderValue> {
+        match self {
+            Encoding::Identity => None,
+            Encoding::Brotli => Some(HeaderValue::from_static("br")),
+            Encoding::Zstd => Some(HeaderValue::from_static("zstd")),
+            Encoding::Gzip => Some(HeaderValue::from_static("gzip")),
+        }
+    }
 }
 
 impl fmt::Display for Encoding {
@@ -45,21 +58,46 @@ impl fmt::Display for Encoding {
 }
 
 /// One stored representation of an asset: its encoding, bytes and entity tag.
+///
+/// Its header texts (entity tag, length in decimal) are written when the crate is compiled, so
+/// serving it formats nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Variant {
     encoding: Encoding,
     bytes: &'static [u8],
+    len: usize,
+    len_str: &'static str,
     etag: &'static str,
 }
 
 impl Variant {
+    /// Used by the derive. `len` is the length of the representation (for a compressed-only
+    /// identity, whose `bytes` are empty until decoded), `len_str` the same in decimal.
     #[doc(hidden)]
-    pub const fn new(encoding: Encoding, bytes: &'static [u8], etag: &'static str) -> Self {
+    pub const fn new(
+        encoding: Encoding,
+        bytes: &'static [u8],
+        len: usize,
+        len_str: &'static str,
+        etag: &'static str,
+    ) -> Self {
         Variant {
             encoding,
             bytes,
+            len,
+            len_str,
             etag,
         }
+    }
+
+    /// The `ETag` header value.
+    pub(crate) fn etag_header(&self) -> HeaderValue {
+        HeaderValue::from_static(self.etag)
+    }
+
+    /// The `Content-Length` header value.
+    pub(crate) fn len_header(&self) -> HeaderValue {
+        HeaderValue::from_static(self.len_str)
     }
 
     /// How the bytes are encoded.
@@ -74,12 +112,12 @@ impl Variant {
 
     /// Length of the encoded bytes.
     pub const fn len(&self) -> usize {
-        self.bytes.len()
+        self.len
     }
 
     /// Whether the encoded form is empty.
     pub const fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.len == 0
     }
 
     /// The strong entity tag of this representation, quoted: `"<hash>"` for identity,
@@ -92,8 +130,9 @@ impl Variant {
 /// A file baked into the binary by `#[derive(kiln::Embed)]`.
 ///
 /// Every string and byte slice is `'static`: it lives in the binary's read-only data, and serving
-/// it copies nothing.
-#[derive(Debug, PartialEq, Eq)]
+/// it copies nothing. An asset of a `compressed_only` bundle stores no identity bytes; they are
+/// decoded from its gzip or brotli variant the first time they are needed, and kept.
+#[derive(Debug)]
 pub struct Asset {
     path: &'static str,
     fingerprinted_path: &'static str,
@@ -102,9 +141,20 @@ pub struct Asset {
     content_type: &'static str,
     hash: &'static str,
     integrity: &'static str,
-    identity: Variant,
+    /// For a compressed-only asset, `bytes` is empty and `decoded` fills in.
+    pub(crate) identity: Variant,
     variants: &'static [Variant],
+    compressed_only: bool,
+    decoded: OnceLock<&'static [u8]>,
 }
+
+impl PartialEq for Asset {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.hash == other.hash && self.url == other.url
+    }
+}
+
+impl Eq for Asset {}
 
 impl Asset {
     #[doc(hidden)]
@@ -119,6 +169,7 @@ impl Asset {
         integrity: &'static str,
         identity: Variant,
         variants: &'static [Variant],
+        compressed_only: bool,
     ) -> Self {
         Asset {
             path,
@@ -130,6 +181,8 @@ impl Asset {
             integrity,
             identity,
             variants,
+            compressed_only,
+            decoded: OnceLock::new(),
         }
     }
 
@@ -160,19 +213,33 @@ impl Asset {
         self.content_type
     }
 
+    pub(crate) fn content_type_header(&self) -> HeaderValue {
+        HeaderValue::from_static(self.content_type)
+    }
+
     /// Length of the file in bytes (the identity representation).
     pub const fn len(&self) -> usize {
-        self.identity.bytes.len()
+        self.identity.len
     }
 
     /// Whether the file is empty.
     pub const fn is_empty(&self) -> bool {
-        self.identity.bytes.is_empty()
+        self.identity.len == 0
     }
 
-    /// The file's bytes, as they are in the folder.
-    pub const fn bytes(&self) -> &'static [u8] {
-        self.identity.bytes
+    /// The file's bytes, as they are in the folder. For a compressed-only asset the first call
+    /// decodes them (and keeps them for the life of the program).
+    pub fn bytes(&self) -> &'static [u8] {
+        if !self.compressed_only {
+            return self.identity.bytes;
+        }
+        self.decoded
+            .get_or_init(|| crate::decode::identity(self.variants))
+    }
+
+    /// Whether the binary stores only compressed variants of this file (see [`bytes`](Self::bytes)).
+    pub const fn is_compressed_only(&self) -> bool {
+        self.compressed_only
     }
 
     /// The content hash: SHA-256 of [`bytes`](Self::bytes), 64 lowercase hex characters. Its
@@ -192,8 +259,11 @@ impl Asset {
     }
 
     /// The identity representation.
-    pub const fn identity(&self) -> &Variant {
-        &self.identity
+    pub fn identity(&self) -> Variant {
+        Variant {
+            bytes: self.bytes(),
+            ..self.identity
+        }
     }
 
     /// The precompressed representations, each at least 5% smaller than the file. Empty for
@@ -202,7 +272,7 @@ impl Asset {
         self.variants
     }
 
-    /// Every stored representation, identity first, then the precompressed ones.
+    /// Every representation, identity first, then the precompressed ones.
     ///
     /// ```
     /// # #[derive(kiln::Embed)]
@@ -214,15 +284,18 @@ impl Asset {
     /// }
     /// assert_eq!(css.encodings().next().unwrap().bytes(), css.bytes());
     /// ```
-    pub fn encodings(&self) -> impl Iterator<Item = &Variant> + '_ {
-        std::iter::once(&self.identity).chain(self.variants)
+    pub fn encodings(&self) -> impl Iterator<Item = Variant> + '_ {
+        std::iter::once(self.identity()).chain(self.variants.iter().copied())
     }
 
-    /// The stored representation in `encoding`, if there is one.
-    pub fn encoding(&self, encoding: Encoding) -> Option<&Variant> {
+    /// The representation in `encoding`, if there is one.
+    pub fn encoding(&self, encoding: Encoding) -> Option<Variant> {
         if encoding == Encoding::Identity {
-            return Some(&self.identity);
+            return Some(self.identity());
         }
-        self.variants.iter().find(|v| v.encoding == encoding)
+        self.variants
+            .iter()
+            .find(|v| v.encoding == encoding)
+            .cloned()
     }
 }

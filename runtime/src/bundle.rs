@@ -37,15 +37,41 @@ impl Match {
     }
 }
 
-/// The assets of one `#[derive(kiln::Embed)]`, sorted by path, with their lookup tables.
+/// One entry of a bundle's lookup table: a path, plain or fingerprinted, and its asset.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    path: &'static str,
+    /// Index into the assets; the top bit is set for fingerprinted paths.
+    slot: u32,
+}
+
+impl Key {
+    const FINGERPRINTED: u32 = 1 << 31;
+
+    #[doc(hidden)]
+    pub const fn new(path: &'static str, index: u32, fingerprinted: bool) -> Self {
+        Key {
+            path,
+            slot: if fingerprinted {
+                index | Self::FINGERPRINTED
+            } else {
+                index
+            },
+        }
+    }
+}
+
+/// The assets of one `#[derive(kiln::Embed)]`, sorted by path, with their lookup table.
 ///
-/// Lookups are binary searches over tables sorted at compile time: no hashing, no allocation.
+/// A lookup is one binary search over a table of every plain and fingerprinted path, sorted when
+/// the crate is compiled: no hashing, no allocation.
 #[derive(Debug)]
 pub struct Bundle {
     prefix: &'static str,
     assets: &'static [Asset],
-    /// Indices into `assets`, sorted by fingerprinted path.
-    by_fingerprint: &'static [u32],
+    /// Every plain and fingerprinted path, sorted by path.
+    keys: &'static [Key],
     manifest: &'static str,
     base_url: RwLock<Option<Arc<str>>>,
 }
@@ -55,13 +81,13 @@ impl Bundle {
     pub const fn new(
         prefix: &'static str,
         assets: &'static [Asset],
-        by_fingerprint: &'static [u32],
+        keys: &'static [Key],
         manifest: &'static str,
     ) -> Self {
         Bundle {
             prefix,
             assets,
-            by_fingerprint,
+            keys,
             manifest,
             base_url: RwLock::new(None),
         }
@@ -99,17 +125,14 @@ impl Bundle {
     /// is both (a file literally named like another file's fingerprinted form) is plain.
     pub fn lookup(&self, path: &str) -> Option<Match> {
         let path = path.strip_prefix('/').unwrap_or(path);
-        let assets = self.assets;
-        if let Ok(i) = assets.binary_search_by(|a| a.path().cmp(path)) {
-            return Some(Match::Plain(&assets[i]));
-        }
-        let i = self
-            .by_fingerprint
-            .binary_search_by(|&i| assets[i as usize].fingerprinted_path().cmp(path))
-            .ok()?;
-        Some(Match::Fingerprinted(
-            &assets[self.by_fingerprint[i] as usize],
-        ))
+        let i = self.keys.binary_search_by(|k| k.path.cmp(path)).ok()?;
+        let slot = self.keys[i].slot;
+        let asset = self.assets.get((slot & !Key::FINGERPRINTED) as usize)?;
+        Some(if slot & Key::FINGERPRINTED != 0 {
+            Match::Fingerprinted(asset)
+        } else {
+            Match::Plain(asset)
+        })
     }
 
     /// The fingerprinted URL of `path`: the base URL if one is set, else the prefix, then the

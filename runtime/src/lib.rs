@@ -116,6 +116,7 @@
 
 mod asset;
 mod bundle;
+mod decode;
 mod export;
 mod service;
 
@@ -141,6 +142,7 @@ pub use kiln_macros::Embed;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::asset::Variant;
+    pub use crate::bundle::Key;
 }
 
 #[cfg(doctest)]

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use headers::{ETag, Header, HeaderMapExt, IfMatch, IfNoneMatch, IfRange};
 use http::header::RANGE;
-use http::{HeaderMap, HeaderValue, Method};
+use http::{HeaderMap, Method};
 
 use super::range::{self, Ranged};
 use super::{Config, negotiate, path};
@@ -72,7 +72,7 @@ pub(crate) fn decide(
         return Decision::NotModified { found, variant };
     }
 
-    let identity = found.asset.identity();
+    let identity = &found.asset.identity;
     let range = match headers.get(RANGE) {
         Some(value) if method == Method::GET && if_range_allows(headers, identity) => {
             match range::evaluate(value.as_bytes(), identity.len() as u64) {
@@ -133,8 +133,8 @@ fn if_range_allows(headers: &HeaderMap, identity: &Variant) -> bool {
         .is_some_and(|if_range| !if_range.is_modified(etag(identity).as_ref(), None))
 }
 
-/// The typed entity tag of `variant`; `None` only for a malformed tag, which matches nothing.
+/// The typed entity tag of `variant` (no allocation: the header value is static); `None` only
+/// for a malformed tag, which matches nothing.
 fn etag(variant: &Variant) -> Option<ETag> {
-    let value = HeaderValue::from_str(variant.etag()).ok()?;
-    ETag::decode(&mut std::iter::once(&value)).ok()
+    ETag::decode(&mut std::iter::once(&variant.etag_header())).ok()
 }

@@ -108,7 +108,7 @@ fn parse_quality(s: &str) -> Option<Quality> {
 /// `Accept-Encoding` header, identity is sent. When nothing is acceptable, identity is sent anyway
 /// (RFC 9110 §12.5.3 allows it, and it beats a 406 for a static file).
 pub(crate) fn choose(asset: &'static Asset, headers: &HeaderMap) -> &'static Variant {
-    let identity = asset.identity();
+    let identity = &asset.identity;
     if asset.variants().is_empty() {
         return identity;
     }

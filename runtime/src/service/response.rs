@@ -26,17 +26,17 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             variant,
             range: None,
         } => {
-            let mut res = response(StatusCode::OK, body(variant.bytes(), head));
+            let mut res = response(StatusCode::OK, body(bytes_of(found, variant), head));
             let headers = res.headers_mut();
             representation_headers(headers, found, variant, config);
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(variant.len()));
-            if variant.encoding() == Encoding::Identity {
-                headers.insert(ACCEPT_RANGES, BYTES);
-            } else {
-                headers.insert(
-                    CONTENT_ENCODING,
-                    HeaderValue::from_static(variant.encoding().as_str()),
-                );
+            headers.insert(CONTENT_LENGTH, variant.len_header());
+            match variant.encoding().header() {
+                None => {
+                    headers.insert(ACCEPT_RANGES, BYTES);
+                }
+                Some(encoding) => {
+                    headers.insert(CONTENT_ENCODING, encoding);
+                }
             }
             res
         }
@@ -46,7 +46,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             range: Some(range),
         } => {
             // `decide` only produces ranges within the identity representation.
-            let bytes = &variant.bytes()[range.start as usize..range.end as usize];
+            let bytes = &bytes_of(found, variant)[range.start as usize..range.end as usize];
             let mut res = response(StatusCode::PARTIAL_CONTENT, body(bytes, head));
             let headers = res.headers_mut();
             representation_headers(headers, found, variant, config);
@@ -62,7 +62,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
         Decision::NotModified { found, variant } => {
             let mut res = response(StatusCode::NOT_MODIFIED, AssetBody::empty());
             let headers = res.headers_mut();
-            headers.insert(ETAG, HeaderValue::from_static(variant.etag()));
+            headers.insert(ETAG, variant.etag_header());
             headers.insert(CACHE_CONTROL, cache_control(found, config));
             if !found.asset.variants().is_empty() {
                 headers.insert(VARY, ACCEPT_ENCODING);
@@ -90,10 +90,25 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
     }
 }
 
+/// Room for every header Kiln sets plus a few extra ones, so the map is allocated once and never
+/// grows.
+const HEADER_CAPACITY: usize = 12;
+
 fn response(status: StatusCode, body: AssetBody) -> Response<AssetBody> {
     let mut res = Response::new(body);
     *res.status_mut() = status;
+    *res.headers_mut() = HeaderMap::with_capacity(HEADER_CAPACITY);
     res
+}
+
+/// The bytes of `variant`: for identity, the asset's bytes (decoded on first use for a
+/// compressed-only asset).
+fn bytes_of(found: Found, variant: &Variant) -> &'static [u8] {
+    if variant.encoding() == Encoding::Identity {
+        found.asset.bytes()
+    } else {
+        variant.bytes()
+    }
 }
 
 fn body(bytes: &'static [u8], head: bool) -> AssetBody {
@@ -111,11 +126,8 @@ fn representation_headers(
     variant: &Variant,
     config: &Config,
 ) {
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(found.asset.content_type()),
-    );
-    headers.insert(ETAG, HeaderValue::from_static(variant.etag()));
+    headers.insert(CONTENT_TYPE, found.asset.content_type_header());
+    headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
     headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     if !found.asset.variants().is_empty() {
@@ -138,13 +150,47 @@ fn extend(headers: &mut HeaderMap, extra: &HeaderMap) {
     }
 }
 
+/// The body of an error response and its length in decimal, both static so that nothing is
+/// formatted at run time.
+fn error_body(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
+        StatusCode::NOT_FOUND => ("Not Found\n", "10"),
+        StatusCode::METHOD_NOT_ALLOWED => ("Method Not Allowed\n", "19"),
+        StatusCode::PRECONDITION_FAILED => ("Precondition Failed\n", "20"),
+        StatusCode::RANGE_NOT_SATISFIABLE => ("Range Not Satisfiable\n", "22"),
+        _ => ("", "0"),
+    }
+}
+
 /// A short plain-text body naming the status, so a browser shows something readable.
 fn error(status: StatusCode, head: bool) -> Response<AssetBody> {
-    let reason: &'static str = status.canonical_reason().unwrap_or("Error");
-    let mut res = response(status, body(reason.as_bytes(), head));
+    let (text, len) = error_body(status);
+    let mut res = response(status, body(text.as_bytes(), head));
     let headers = res.headers_mut();
     headers.insert(CONTENT_TYPE, TEXT);
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(reason.len()));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from_static(len));
     headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_lengths_match_their_bodies() {
+        for status in [
+            StatusCode::NOT_FOUND,
+            StatusCode::METHOD_NOT_ALLOWED,
+            StatusCode::PRECONDITION_FAILED,
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            StatusCode::IM_A_TEAPOT,
+        ] {
+            let (text, len) = error_body(status);
+            assert_eq!(text.len().to_string(), len, "{status}");
+            if !text.is_empty() {
+                assert!(text.starts_with(status.canonical_reason().unwrap()));
+            }
+        }
+    }
 }
