@@ -75,7 +75,11 @@ async fn real_http1_exchange_with_decoded_bodies() {
         assert_eq!(body.len(), length);
         let variant = css.encoding(want).unwrap();
         assert_eq!(body, variant.bytes());
-        assert_eq!(decode(&variant), css.bytes(), "{accept} decodes to the file");
+        assert_eq!(
+            decode(&variant),
+            css.bytes(),
+            "{accept} decodes to the file"
+        );
     }
 
     // A revalidation and a 404 on the same connection.

@@ -105,11 +105,9 @@ fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenS
     let vis = &input.vis;
     let prefix = &config.prefix;
 
-    let (assets, variant_statics): (Vec<_>, Vec<_>) = files
+    let assets = files
         .iter()
-        .enumerate()
-        .map(|(i, file)| asset(krate, prefix, file, config.compressed_only, i))
-        .unzip();
+        .map(|file| asset(krate, prefix, file, config.compressed_only));
     let count = files.len();
     let keys = lookup_keys(files);
     let key_count = keys.len();
@@ -130,7 +128,6 @@ fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenS
 
         #[doc(hidden)]
         const _: () = {
-            #(#variant_statics)*
             static #assets_static: [#krate::Asset; #count] = [#(#assets),*];
             static #order_static: [#krate::__private::Key; #key_count] = [#(#keys),*];
             static #bundle_static: #krate::Bundle = #krate::Bundle::new(
@@ -232,14 +229,14 @@ fn lookup_keys(files: &[BakedFile]) -> Vec<(&str, u32, bool)> {
     keys
 }
 
-/// The `Asset::new(...)` expression of one file, and a `static` holding its variants.
+/// The `Asset::new(...)` expression of one file. Everything is inline in the one `static` table:
+/// every extra item costs rustc time.
 fn asset(
     krate: &syn::Path,
     prefix: &str,
     file: &BakedFile,
     compressed_only: Option<u64>,
-    index: usize,
-) -> (TokenStream, TokenStream) {
+) -> TokenStream {
     let path = &file.path;
     let fingerprinted = &file.fingerprinted;
     let url_path = kiln_bake::url_encode(&file.fingerprinted);
@@ -288,25 +285,14 @@ fn asset(
             }
         })
         .collect();
-    let (variants_ref, variants_static) = if variants.is_empty() {
-        (quote!(&[]), TokenStream::new())
-    } else {
-        let name = format_ident!("__KILN_V{}", index);
-        let count = variants.len();
-        (
-            quote!(&#name),
-            quote!(static #name: [#krate::__private::Variant; #count] = [#(#variants),*];),
-        )
-    };
-    let asset = quote! {
+    quote! {
         #krate::Asset::new(
             #path, #fingerprinted, #url, #url_path, #content_type, #hash, #integrity,
             #identity,
-            #variants_ref,
+            &[#(#variants),*],
             #lazy,
         )
-    };
-    (asset, variants_static)
+    }
 }
 
 fn variant(
