@@ -1,5 +1,6 @@
 //! Kiln's integration tests: one binary (one link), one module per area.
 
+mod alloc;
 mod cache;
 mod derive;
 mod e2e;

@@ -6,10 +6,10 @@
 
 use std::ops::Range;
 
-use headers::{ETag, Header, HeaderMapExt, IfMatch, IfNoneMatch, IfRange};
 use http::header::RANGE;
 use http::{HeaderMap, Method};
 
+use super::conditional::{self, Condition};
 use super::range::{self, Ranged};
 use super::{Config, negotiate, path};
 use crate::asset::{Asset, Variant};
@@ -61,20 +61,18 @@ pub(crate) fn decide(
     };
     let variant = negotiate::choose(found.asset, headers);
 
-    if let Some(if_match) = headers.typed_get::<IfMatch>()
-        && !etag(variant).is_some_and(|tag| if_match.precondition_passes(&tag))
-    {
+    if conditional::if_match(headers, variant.etag()) == Condition::Fails {
         return Decision::PreconditionFailed;
     }
-    if let Some(if_none_match) = headers.typed_get::<IfNoneMatch>()
-        && etag(variant).is_some_and(|tag| !if_none_match.precondition_passes(&tag))
-    {
+    if conditional::if_none_match(headers, variant.etag()) == Condition::Matches {
         return Decision::NotModified { found, variant };
     }
 
     let identity = &found.asset.identity;
     let range = match headers.get(RANGE) {
-        Some(value) if method == Method::GET && if_range_allows(headers, identity) => {
+        Some(value)
+            if method == Method::GET && conditional::if_range_allows(headers, identity.etag()) =>
+        {
             match range::evaluate(value.as_bytes(), identity.len() as u64) {
                 Ranged::Partial(range) => Some(range),
                 Ranged::Unsatisfiable => return Decision::RangeNotSatisfiable { found },
@@ -100,11 +98,12 @@ pub(crate) fn decide(
 /// Looks the request path up: the plain path, then the path without the bundle's prefix (for a
 /// service mounted at the root rather than with `nest_service`), then the fallback.
 fn find(uri_path: &str, bundle: &Bundle, config: &Config) -> Option<Found> {
-    let path = path::resolve(uri_path)?;
-    let matched = bundle.lookup(&path).or_else(|| {
-        let prefix = bundle.prefix().strip_prefix('/')?;
-        let rest = path.strip_prefix(prefix)?.strip_prefix('/')?;
-        bundle.lookup(rest)
+    let matched = path::with_resolved(uri_path, |path| {
+        bundle.lookup(path).or_else(|| {
+            let prefix = bundle.prefix().strip_prefix('/')?;
+            let rest = path.strip_prefix(prefix)?.strip_prefix('/')?;
+            bundle.lookup(rest)
+        })
     });
     match matched {
         Some(Match::Plain(asset)) => Some(Found {
@@ -115,26 +114,11 @@ fn find(uri_path: &str, bundle: &Bundle, config: &Config) -> Option<Found> {
             asset,
             immutable: true,
         }),
+        // Paths that try to leave the bundle get no fallback.
+        None if path::with_resolved(uri_path, |_| Some(())).is_none() => None,
         None => config.fallback.map(|asset| Found {
             asset,
             immutable: false,
         }),
     }
-}
-
-/// `If-Range` (RFC 9110 §13.1.5): the range applies only if the validator matches the identity
-/// representation strongly. A date never matches: there is no `Last-Modified` to compare it to.
-fn if_range_allows(headers: &HeaderMap, identity: &Variant) -> bool {
-    if !headers.contains_key(http::header::IF_RANGE) {
-        return true;
-    }
-    headers
-        .typed_get::<IfRange>()
-        .is_some_and(|if_range| !if_range.is_modified(etag(identity).as_ref(), None))
-}
-
-/// The typed entity tag of `variant` (no allocation: the header value is static); `None` only
-/// for a malformed tag, which matches nothing.
-fn etag(variant: &Variant) -> Option<ETag> {
-    ETag::decode(&mut std::iter::once(&variant.etag_header())).ok()
 }

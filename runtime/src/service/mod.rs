@@ -1,6 +1,7 @@
 //! The HTTP service: [`ServeAssets`].
 
 mod body;
+mod conditional;
 mod decide;
 mod negotiate;
 mod path;

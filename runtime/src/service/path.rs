@@ -1,14 +1,31 @@
 //! From a request path to a path in the bundle, refusing anything that could escape it.
 
-use std::borrow::Cow;
+use percent_encoding::percent_decode;
 
-use percent_encoding::percent_decode_str;
+/// Decoded paths up to this length are decoded on the stack: no allocation per request.
+const INLINE: usize = 1024;
+const INDEX: &[u8] = b"index.html";
 
-/// Percent-decodes `path` (the URI path, query already gone) and checks it: `None` for invalid
-/// UTF-8, NUL, backslashes, and `.` or `..` segments (decoded or not). The result has no leading
-/// `/`; a path ending in `/` gets `index.html` appended.
-pub(crate) fn resolve(path: &str) -> Option<Cow<'_, str>> {
-    let decoded = percent_decode_str(path).decode_utf8().ok()?;
+/// Percent-decodes `path` (the URI path, query already gone), checks it, and hands it to `f`
+/// without the leading `/`; a path ending in `/` gets `index.html` appended. Returns `None`,
+/// without calling `f`, for invalid UTF-8, NUL, backslashes, and `.` or `..` segments (decoded or
+/// not).
+pub(crate) fn with_resolved<R>(path: &str, f: impl FnOnce(&str) -> Option<R>) -> Option<R> {
+    let mut inline = [0u8; INLINE];
+    let mut heap = Vec::new();
+    let mut len = 0;
+    let decoded_len: usize = percent_decode(path.as_bytes()).count();
+    let buf: &mut [u8] = if decoded_len + INDEX.len() <= INLINE {
+        &mut inline
+    } else {
+        heap.resize(decoded_len + INDEX.len(), 0);
+        &mut heap
+    };
+    for byte in percent_decode(path.as_bytes()) {
+        buf[len] = byte;
+        len += 1;
+    }
+    let decoded = std::str::from_utf8(&buf[..len]).ok()?;
     if decoded.contains(['\0', '\\']) {
         return None;
     }
@@ -18,24 +35,26 @@ pub(crate) fn resolve(path: &str) -> Option<Cow<'_, str>> {
     {
         return None;
     }
-    let is_folder = decoded.is_empty() || decoded.ends_with('/');
-    Some(match decoded {
-        _ if is_folder => Cow::Owned(format!("{}index.html", decoded.trim_start_matches('/'))),
-        Cow::Borrowed(decoded) => Cow::Borrowed(decoded.trim_start_matches('/')),
-        Cow::Owned(decoded) => Cow::Owned(decoded.trim_start_matches('/').to_owned()),
-    })
+    let start = decoded.len() - decoded.trim_start_matches('/').len();
+    if decoded.is_empty() || decoded.ends_with('/') {
+        buf[len..len + INDEX.len()].copy_from_slice(INDEX);
+        len += INDEX.len();
+    }
+    // ASCII was appended to valid UTF-8: still valid.
+    f(std::str::from_utf8(&buf[start..len]).ok()?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn resolve(path: &str) -> Option<String> {
+        with_resolved(path, |p| Some(p.to_owned()))
+    }
+
     #[test]
-    fn plain_paths_borrow() {
-        assert!(matches!(
-            resolve("/css/app.css"),
-            Some(Cow::Borrowed("css/app.css"))
-        ));
+    fn plain_paths() {
+        assert_eq!(resolve("/css/app.css").unwrap(), "css/app.css");
     }
 
     #[test]
@@ -44,10 +63,22 @@ mod tests {
     }
 
     #[test]
+    fn long_paths_are_decoded_too() {
+        let long = format!("/{}.css", "a%20".repeat(600));
+        assert_eq!(resolve(&long).unwrap(), format!("{}.css", "a ".repeat(600)));
+        let folder = format!("/{}/", "b".repeat(2000));
+        assert_eq!(
+            resolve(&folder).unwrap(),
+            format!("{}/index.html", "b".repeat(2000))
+        );
+    }
+
+    #[test]
     fn folders_get_their_index() {
         assert_eq!(resolve("/").unwrap(), "index.html");
         assert_eq!(resolve("").unwrap(), "index.html");
         assert_eq!(resolve("/docs/").unwrap(), "docs/index.html");
+        assert_eq!(resolve("/docs%2F").unwrap(), "docs/index.html");
     }
 
     #[test]

@@ -50,7 +50,9 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             let mut res = response(StatusCode::PARTIAL_CONTENT, body(bytes, head));
             let headers = res.headers_mut();
             representation_headers(headers, found, variant, config);
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            if let Some(value) = formatted(format_args!("{}", bytes.len())) {
+                headers.insert(CONTENT_LENGTH, value);
+            }
             headers.insert(ACCEPT_RANGES, BYTES);
             let content_range =
                 format!("bytes {}-{}/{}", range.start, range.end - 1, variant.len());
@@ -73,8 +75,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
         Decision::RangeNotSatisfiable { found } => {
             let mut res = error(StatusCode::RANGE_NOT_SATISFIABLE, head);
             let headers = res.headers_mut();
-            let content_range = format!("bytes */{}", found.asset.len());
-            if let Ok(value) = HeaderValue::try_from(content_range) {
+            if let Some(value) = formatted(format_args!("bytes */{}", found.asset.len())) {
                 headers.insert(CONTENT_RANGE, value);
             }
             headers.insert(ACCEPT_RANGES, BYTES);
@@ -88,6 +89,17 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
         }
         Decision::NotFound => error(StatusCode::NOT_FOUND, head),
     }
+}
+
+/// Formats a header value that depends on the request (`Content-Range`, the `Content-Length` of
+/// a range) on the stack; the header value's own copy is the only allocation.
+fn formatted(args: std::fmt::Arguments<'_>) -> Option<HeaderValue> {
+    use std::io::Write as _;
+    let mut buf = [0u8; 64];
+    let mut cursor = &mut buf[..];
+    cursor.write_fmt(args).ok()?;
+    let written = 64 - cursor.len();
+    HeaderValue::from_bytes(&buf[..written]).ok()
 }
 
 /// Room for every header Kiln sets plus a few extra ones, so the map is allocated once and never

@@ -1,0 +1,124 @@
+//! One benchmark server, on one thread: `serve-bench KIND ADDR [ARGS]` prints `listening ADDR`.
+//!
+//! - `floor ADDR METHOD PATH [NAME:VALUE...]`: answers every request with the one response Kiln
+//!   gives to that request, prepared at start-up (a header-map clone and a static body per
+//!   request): the cost of the HTTP stack alone.
+//! - `kiln ADDR`: `Corpus::service()` under `nest_service("/static", ...)`.
+//! - `servedir ADDR DIR`: tower-http's `ServeDir` over DIR with its `.br`/`.gz` siblings.
+//!
+//! `serve-bench export DIR` writes the corpus with Kiln's export, for ServeDir and nginx.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response, StatusCode};
+use kiln_serve_bench::Corpus;
+use tower_http::services::ServeDir;
+
+fn floor(method: &str, path: &str, headers: &[String]) -> Router {
+    // Kiln's answer for this request, with the prefix stripped as nest_service would.
+    let inner = path.strip_prefix("/static").unwrap_or(path);
+    let mut req = Request::builder().method(method).uri(path);
+    for h in headers {
+        let (name, value) = h.split_once(':').expect("headers are NAME:VALUE");
+        let value = value.trim();
+        if value == "@kiln" {
+            // Kiln's own ETag for this request without the header: a matching revalidation.
+            let mut first = Request::builder().method(method).uri(inner);
+            for h in headers.iter().filter(|h| !h.ends_with("@kiln")) {
+                let (n, v) = h.split_once(':').expect("NAME:VALUE");
+                first = first.header(n.trim(), v.trim());
+            }
+            let res = Corpus::service().respond(&first.body(()).expect("valid"));
+            let etag = res.headers()[http::header::ETAG].to_str().expect("ascii").to_owned();
+            req = req.header(name.trim(), etag);
+        } else {
+            req = req.header(name.trim(), value);
+        }
+    }
+    let req = req.body(()).expect("a valid request");
+    let mut probe = Request::builder().method(method).uri(inner);
+    for (name, value) in req.headers() {
+        probe = probe.header(name, value);
+    }
+    let res = Corpus::service().respond(&probe.body(()).expect("valid"));
+    let status: StatusCode = res.status();
+    let headers: HeaderMap = res.headers().clone();
+    let body = kiln_body(inner, &req, res);
+    let handler = move || {
+        let headers = headers.clone();
+        let body = body.clone();
+        async move {
+            let mut res = Response::new(Body::from(body));
+            *res.status_mut() = status;
+            *res.headers_mut() = headers;
+            res
+        }
+    };
+    Router::new().fallback(handler)
+}
+
+/// The body of Kiln's response, as a static `Bytes` (no copy per request in the floor either).
+fn kiln_body<B>(path: &str, req: &Request<()>, res: Response<B>) -> Bytes {
+    let encoding = res
+        .headers()
+        .get(http::header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("").to_owned());
+    if req.method() == http::Method::HEAD || res.status() == StatusCode::NOT_MODIFIED {
+        return Bytes::new();
+    }
+    let Some(asset) = Corpus::get(path.trim_start_matches('/')) else {
+        return Bytes::from_static(b"Not Found\n");
+    };
+    let bytes: &'static [u8] = match encoding.as_deref() {
+        Some("br") => asset.encoding(kiln::Encoding::Brotli).map_or(&[], |v| v.bytes()),
+        Some("gzip") => asset.encoding(kiln::Encoding::Gzip).map_or(&[], |v| v.bytes()),
+        Some("zstd") => asset.encoding(kiln::Encoding::Zstd).map_or(&[], |v| v.bytes()),
+        _ => asset.bytes(),
+    };
+    Bytes::from_static(bytes)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [cmd, dir] = args.as_slice()
+        && cmd == "export"
+    {
+        use kiln::Embed as _;
+        let done = Corpus::bundle().export(dir).expect("export");
+        println!("exported {} files to {dir}", done.files);
+        return;
+    }
+    let usage = "usage: serve-bench floor|kiln|servedir ADDR [ARGS] | serve-bench export DIR";
+    let (kind, addr) = match args.as_slice() {
+        [kind, addr, ..] => (kind.as_str(), addr.parse::<SocketAddr>().expect("ADDR")),
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    };
+    let app = match kind {
+        "floor" => floor(&args[2], &args[3], &args[4..]),
+        "kiln" => Router::new().nest_service("/static", Corpus::service()),
+        "servedir" => Router::new().nest_service(
+            "/static",
+            ServeDir::new(&args[2]).precompressed_br().precompressed_gzip(),
+        ),
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    };
+    // One thread: the driver pins the process to one core.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+        println!("listening {}", listener.local_addr().expect("addr"));
+        axum::serve(listener, app).await.expect("serve");
+    });
+}
