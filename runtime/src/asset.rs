@@ -146,6 +146,17 @@ pub struct Asset {
     variants: &'static [Variant],
     compressed_only: bool,
     decoded: OnceLock<&'static [u8]>,
+    /// Header values, validated on the first request for this asset and then only cloned (a
+    /// clone of a static header value copies four words).
+    headers: OnceLock<Box<Headers>>,
+}
+
+/// The header values of one asset, built once.
+#[derive(Debug)]
+pub(crate) struct Headers {
+    pub(crate) content_type: HeaderValue,
+    /// Entity tag and length of identity, then of each variant in order.
+    pub(crate) representations: Vec<(HeaderValue, HeaderValue)>,
 }
 
 impl PartialEq for Asset {
@@ -183,6 +194,45 @@ impl Asset {
             variants,
             compressed_only,
             decoded: OnceLock::new(),
+            headers: OnceLock::new(),
+        }
+    }
+
+    /// Where `variant` sits among this asset's representations: 0 for identity, then 1 + its
+    /// position among the variants.
+    pub(crate) fn representation_index(&self, variant: &Variant) -> usize {
+        match variant.encoding {
+            Encoding::Identity => 0,
+            encoding => self
+                .variants
+                .iter()
+                .position(|v| v.encoding == encoding)
+                .map_or(usize::MAX, |i| i + 1),
+        }
+    }
+
+    /// The header values of this asset, built on first use.
+    pub(crate) fn headers(&self) -> &Headers {
+        self.headers.get_or_init(|| {
+            Box::new(Headers {
+                content_type: HeaderValue::from_static(self.content_type),
+                representations: std::iter::once(&self.identity)
+                    .chain(self.variants)
+                    .map(|v| (v.etag_header(), v.len_header()))
+                    .collect(),
+            })
+        })
+    }
+
+    /// The `ETag` and `Content-Length` values of `variant`, which must be one of this asset's.
+    pub(crate) fn variant_headers(&self, variant: &Variant) -> (HeaderValue, HeaderValue) {
+        match self
+            .headers()
+            .representations
+            .get(self.representation_index(variant))
+        {
+            Some((etag, len)) => (etag.clone(), len.clone()),
+            None => (variant.etag_header(), variant.len_header()),
         }
     }
 
@@ -214,7 +264,7 @@ impl Asset {
     }
 
     pub(crate) fn content_type_header(&self) -> HeaderValue {
-        HeaderValue::from_static(self.content_type)
+        self.headers().content_type.clone()
     }
 
     /// Length of the file in bytes (the identity representation).

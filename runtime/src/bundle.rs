@@ -1,7 +1,10 @@
 //! A set of embedded assets and the ways to look them up.
 
 use std::borrow::Cow;
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use rustc_hash::FxBuildHasher;
 
 use crate::asset::Asset;
 
@@ -64,8 +67,9 @@ impl Key {
 
 /// The assets of one `#[derive(kiln::Embed)]`, sorted by path, with their lookup table.
 ///
-/// A lookup is one binary search over a table of every plain and fingerprinted path, sorted when
-/// the crate is compiled: no hashing, no allocation.
+/// The table of every plain and fingerprinted path is sorted when the crate is compiled; the
+/// first lookup turns it into a hash index (one allocation, once), and every lookup after that
+/// hashes the path once and compares one key.
 #[derive(Debug)]
 pub struct Bundle {
     prefix: &'static str,
@@ -74,6 +78,7 @@ pub struct Bundle {
     keys: &'static [Key],
     manifest: &'static str,
     base_url: RwLock<Option<Arc<str>>>,
+    index: OnceLock<HashMap<&'static str, u32, FxBuildHasher>>,
 }
 
 impl Bundle {
@@ -90,6 +95,7 @@ impl Bundle {
             keys,
             manifest,
             base_url: RwLock::new(None),
+            index: OnceLock::new(),
         }
     }
 
@@ -124,15 +130,36 @@ impl Bundle {
     /// Like [`get`](Self::get), and tells whether the path was the fingerprinted one. A path that
     /// is both (a file literally named like another file's fingerprinted form) is plain.
     pub fn lookup(&self, path: &str) -> Option<Match> {
-        let path = path.strip_prefix('/').unwrap_or(path);
-        let i = self.keys.binary_search_by(|k| k.path.cmp(path)).ok()?;
-        let slot = self.keys[i].slot;
-        let asset = self.assets.get((slot & !Key::FINGERPRINTED) as usize)?;
-        Some(if slot & Key::FINGERPRINTED != 0 {
+        let (index, fingerprinted) = self.slot(path)?;
+        let asset = self.assets.get(index)?;
+        Some(if fingerprinted {
             Match::Fingerprinted(asset)
         } else {
             Match::Plain(asset)
         })
+    }
+
+    /// The index of the asset at `path` in [`iter`](Self::iter) order, and whether the path was
+    /// the fingerprinted one.
+    pub(crate) fn slot(&self, path: &str) -> Option<(usize, bool)> {
+        let path = path.strip_prefix('/').unwrap_or(path);
+        let index = self.index.get_or_init(|| {
+            let mut map = HashMap::with_capacity_and_hasher(self.keys.len(), FxBuildHasher);
+            for key in self.keys {
+                map.insert(key.path, key.slot);
+            }
+            map
+        });
+        let slot = *index.get(path)?;
+        Some((
+            (slot & !Key::FINGERPRINTED) as usize,
+            slot & Key::FINGERPRINTED != 0,
+        ))
+    }
+
+    /// The asset at `index` in [`iter`](Self::iter) order.
+    pub(crate) fn asset_at(&self, index: usize) -> Option<&'static Asset> {
+        self.assets.get(index)
     }
 
     /// The fingerprinted URL of `path`: the base URL if one is set, else the prefix, then the

@@ -32,7 +32,10 @@ fn floor(method: &str, path: &str, headers: &[String]) -> Router {
                 first = first.header(n.trim(), v.trim());
             }
             let res = Corpus::service().respond(&first.body(()).expect("valid"));
-            let etag = res.headers()[http::header::ETAG].to_str().expect("ascii").to_owned();
+            let etag = res.headers()[http::header::ETAG]
+                .to_str()
+                .expect("ascii")
+                .to_owned();
             req = req.header(name.trim(), etag);
         } else {
             req = req.header(name.trim(), value);
@@ -73,9 +76,15 @@ fn kiln_body<B>(path: &str, req: &Request<()>, res: Response<B>) -> Bytes {
         return Bytes::from_static(b"Not Found\n");
     };
     let bytes: &'static [u8] = match encoding.as_deref() {
-        Some("br") => asset.encoding(kiln::Encoding::Brotli).map_or(&[], |v| v.bytes()),
-        Some("gzip") => asset.encoding(kiln::Encoding::Gzip).map_or(&[], |v| v.bytes()),
-        Some("zstd") => asset.encoding(kiln::Encoding::Zstd).map_or(&[], |v| v.bytes()),
+        Some("br") => asset
+            .encoding(kiln::Encoding::Brotli)
+            .map_or(&[], |v| v.bytes()),
+        Some("gzip") => asset
+            .encoding(kiln::Encoding::Gzip)
+            .map_or(&[], |v| v.bytes()),
+        Some("zstd") => asset
+            .encoding(kiln::Encoding::Zstd)
+            .map_or(&[], |v| v.bytes()),
         _ => asset.bytes(),
     };
     Bytes::from_static(bytes)
@@ -104,7 +113,9 @@ fn main() {
         "kiln" => Router::new().nest_service("/static", Corpus::service()),
         "servedir" => Router::new().nest_service(
             "/static",
-            ServeDir::new(&args[2]).precompressed_br().precompressed_gzip(),
+            ServeDir::new(&args[2])
+                .precompressed_br()
+                .precompressed_gzip(),
         ),
         _ => {
             eprintln!("{usage}");

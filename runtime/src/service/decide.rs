@@ -13,7 +13,7 @@ use super::conditional::{self, Condition};
 use super::range::{self, Ranged};
 use super::{Config, negotiate, path};
 use crate::asset::{Asset, Variant};
-use crate::bundle::{Bundle, Match};
+use crate::bundle::Bundle;
 
 /// The answer to one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,8 @@ pub(crate) enum Decision {
 pub(crate) struct Found {
     pub(crate) asset: &'static Asset,
     pub(crate) immutable: bool,
+    /// The asset's index in the bundle; `None` for a fallback asset.
+    pub(crate) index: Option<usize>,
 }
 
 pub(crate) fn decide(
@@ -99,26 +101,24 @@ pub(crate) fn decide(
 /// service mounted at the root rather than with `nest_service`), then the fallback.
 fn find(uri_path: &str, bundle: &Bundle, config: &Config) -> Option<Found> {
     let matched = path::with_resolved(uri_path, |path| {
-        bundle.lookup(path).or_else(|| {
+        bundle.slot(path).or_else(|| {
             let prefix = bundle.prefix().strip_prefix('/')?;
             let rest = path.strip_prefix(prefix)?.strip_prefix('/')?;
-            bundle.lookup(rest)
+            bundle.slot(rest)
         })
     });
     match matched {
-        Some(Match::Plain(asset)) => Some(Found {
-            asset,
-            immutable: false,
-        }),
-        Some(Match::Fingerprinted(asset)) => Some(Found {
-            asset,
-            immutable: true,
+        Some((index, immutable)) => Some(Found {
+            asset: bundle.asset_at(index)?,
+            immutable,
+            index: Some(index),
         }),
         // Paths that try to leave the bundle get no fallback.
         None if path::with_resolved(uri_path, |_| Some(())).is_none() => None,
         None => config.fallback.map(|asset| Found {
             asset,
             immutable: false,
+            index: None,
         }),
     }
 }

@@ -12,7 +12,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::{Ready, ready};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use http::header::{HeaderName, HeaderValue};
@@ -57,6 +57,17 @@ pub(crate) struct Config {
     cache_control_plain: HeaderValue,
     cache_control_fingerprinted: HeaderValue,
     headers: HeaderMap,
+    /// The complete header maps of 200 responses, per asset (by index), made on the asset's
+    /// first request: a response then costs one map clone, no hashing of header names.
+    prepared: Arc<[OnceLock<Box<response::Prepared>>]>,
+}
+
+impl Config {
+    /// Forgets the prepared header maps; called by every builder method, since they depend on
+    /// the configuration.
+    fn reset(&mut self, assets: usize) {
+        self.prepared = (0..assets).map(|_| OnceLock::new()).collect();
+    }
 }
 
 impl ServeAssets {
@@ -72,12 +83,15 @@ impl ServeAssets {
                     "public, max-age=31536000, immutable",
                 ),
                 headers: HeaderMap::new(),
+                prepared: (0..bundle.len()).map(|_| OnceLock::new()).collect(),
             }),
         }
     }
 
     fn config_mut(&mut self) -> &mut Config {
-        Arc::make_mut(&mut self.config)
+        let config = Arc::make_mut(&mut self.config);
+        config.reset(self.bundle.len());
+        config
     }
 
     /// Serves `asset` (with `no-cache`) for every GET or HEAD of a path that is not in the

@@ -1,7 +1,8 @@
 //! `Accept-Encoding` (RFC 9110 §12.5.3): choosing the representation to send.
 //!
 //! Hand-written: headers 0.4 dropped its typed `AcceptEncoding`, and no other well-kept crate
-//! offers one. The parser walks the header once without allocating.
+//! offers one. The parser walks the header's bytes once without allocating or validating them
+//! first (a byte that is not part of a known coding simply matches nothing).
 
 use http::HeaderMap;
 use http::header::ACCEPT_ENCODING;
@@ -27,34 +28,35 @@ impl Preferences {
         let mut present = false;
         for value in headers.get_all(ACCEPT_ENCODING) {
             present = true;
-            // A value that is not visible ASCII is ignored, entry by entry below.
-            let Ok(value) = value.to_str() else { continue };
-            for entry in value.split(',') {
-                let mut parts = entry.split(';');
-                let coding = parts.next().unwrap_or("").trim();
+            for entry in value.as_bytes().split(|&b| b == b',') {
+                let mut parts = entry.split(|&b| b == b';');
+                let coding = trim(parts.next().unwrap_or_default());
                 if coding.is_empty() {
                     continue;
                 }
                 let mut quality = Some(1000);
                 for param in parts {
-                    let (name, v) = param.split_once('=').unwrap_or((param, ""));
-                    if name.trim().eq_ignore_ascii_case("q") {
-                        quality = parse_quality(v.trim());
+                    let (name, v) = match param.iter().position(|&b| b == b'=') {
+                        Some(i) => (&param[..i], &param[i + 1..]),
+                        None => (param, &[][..]),
+                    };
+                    if trim(name).eq_ignore_ascii_case(b"q") {
+                        quality = parse_quality(trim(v));
                     }
                 }
                 // A malformed q-value makes the whole entry meaningless: skip it.
                 let Some(quality) = quality else { continue };
-                let slot = if coding.eq_ignore_ascii_case("br") {
+                let slot = if coding.eq_ignore_ascii_case(b"br") {
                     &mut prefs.br
-                } else if coding.eq_ignore_ascii_case("zstd") {
-                    &mut prefs.zstd
-                } else if coding.eq_ignore_ascii_case("gzip")
-                    || coding.eq_ignore_ascii_case("x-gzip")
+                } else if coding.eq_ignore_ascii_case(b"gzip")
+                    || coding.eq_ignore_ascii_case(b"x-gzip")
                 {
                     &mut prefs.gzip
-                } else if coding.eq_ignore_ascii_case("identity") {
+                } else if coding.eq_ignore_ascii_case(b"zstd") {
+                    &mut prefs.zstd
+                } else if coding.eq_ignore_ascii_case(b"identity") {
                     &mut prefs.identity
-                } else if coding == "*" {
+                } else if coding == b"*" {
                     &mut prefs.any
                 } else {
                     continue;
@@ -85,19 +87,32 @@ impl Preferences {
     }
 }
 
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
 /// `1`, `1.0`, `0.5`, `0.125`, `0`: at most three decimals, at most 1 (RFC 9110 §12.4.2).
-fn parse_quality(s: &str) -> Option<Quality> {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+fn parse_quality(s: &[u8]) -> Option<Quality> {
+    let (int, frac) = match s.iter().position(|&b| b == b'.') {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, &[][..]),
+    };
+    if frac.len() > 3 || !frac.iter().all(u8::is_ascii_digit) {
         return None;
     }
     let mut thousandths: Quality = 0;
-    for (i, b) in frac.bytes().enumerate() {
-        thousandths += Quality::from(b - b'0') * [100, 10, 1][i];
+    for (&b, scale) in frac.iter().zip([100, 10, 1]) {
+        thousandths += Quality::from(b - b'0') * scale;
     }
     match int {
-        "0" => Some(thousandths),
-        "1" if thousandths == 0 => Some(1000),
+        b"0" => Some(thousandths),
+        b"1" if thousandths == 0 => Some(1000),
         _ => None,
     }
 }
@@ -140,17 +155,17 @@ mod tests {
 
     #[test]
     fn quality_values() {
-        assert_eq!(parse_quality("1"), Some(1000));
-        assert_eq!(parse_quality("1.000"), Some(1000));
-        assert_eq!(parse_quality("0.5"), Some(500));
-        assert_eq!(parse_quality("0.125"), Some(125));
-        assert_eq!(parse_quality("0"), Some(0));
-        assert_eq!(parse_quality("0."), Some(0));
-        assert_eq!(parse_quality("1.5"), None);
-        assert_eq!(parse_quality("2"), None);
-        assert_eq!(parse_quality("0.1234"), None);
-        assert_eq!(parse_quality(""), None);
-        assert_eq!(parse_quality("abc"), None);
+        assert_eq!(parse_quality(b"1"), Some(1000));
+        assert_eq!(parse_quality(b"1.000"), Some(1000));
+        assert_eq!(parse_quality(b"0.5"), Some(500));
+        assert_eq!(parse_quality(b"0.125"), Some(125));
+        assert_eq!(parse_quality(b"0"), Some(0));
+        assert_eq!(parse_quality(b"0."), Some(0));
+        assert_eq!(parse_quality(b"1.5"), None);
+        assert_eq!(parse_quality(b"2"), None);
+        assert_eq!(parse_quality(b"0.1234"), None);
+        assert_eq!(parse_quality(b""), None);
+        assert_eq!(parse_quality(b"abc"), None);
     }
 
     #[test]

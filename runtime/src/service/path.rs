@@ -11,6 +11,14 @@ const INDEX: &[u8] = b"index.html";
 /// without calling `f`, for invalid UTF-8, NUL, backslashes, and `.` or `..` segments (decoded or
 /// not).
 pub(crate) fn with_resolved<R>(path: &str, f: impl FnOnce(&str) -> Option<R>) -> Option<R> {
+    // The common case, a file path with nothing encoded, needs no copy.
+    if !path.contains('%') && !path.is_empty() && !path.ends_with('/') {
+        return if is_safe(path) {
+            f(path.trim_start_matches('/'))
+        } else {
+            None
+        };
+    }
     let mut inline = [0u8; INLINE];
     let mut heap = Vec::new();
     let mut len = 0;
@@ -26,13 +34,7 @@ pub(crate) fn with_resolved<R>(path: &str, f: impl FnOnce(&str) -> Option<R>) ->
         len += 1;
     }
     let decoded = std::str::from_utf8(&buf[..len]).ok()?;
-    if decoded.contains(['\0', '\\']) {
-        return None;
-    }
-    if decoded
-        .split('/')
-        .any(|segment| segment == "." || segment == "..")
-    {
+    if !is_safe(decoded) {
         return None;
     }
     let start = decoded.len() - decoded.trim_start_matches('/').len();
@@ -42,6 +44,14 @@ pub(crate) fn with_resolved<R>(path: &str, f: impl FnOnce(&str) -> Option<R>) ->
     }
     // ASCII was appended to valid UTF-8: still valid.
     f(std::str::from_utf8(&buf[start..len]).ok()?)
+}
+
+/// No NUL, no backslash, no `.` or `..` segment.
+fn is_safe(path: &str) -> bool {
+    !path.contains(['\0', '\\'])
+        && !path
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
 }
 
 #[cfg(test)]

@@ -26,16 +26,17 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             variant,
             range: None,
         } => {
-            let mut res = response(StatusCode::OK, body(bytes_of(found, variant), head));
-            let headers = res.headers_mut();
-            representation_headers(headers, found, variant, config);
-            headers.insert(CONTENT_LENGTH, variant.len_header());
-            match variant.encoding().header() {
+            let prepared = found
+                .index
+                .and_then(|i| config.prepared.get(i))
+                .map(|cell| cell.get_or_init(|| Prepared::new(found, config)));
+            let mut res = Response::new(body(bytes_of(found, variant), head));
+            match prepared.and_then(|p| p.get(found, variant)) {
+                // The whole header map in one clone: no header name is hashed.
+                Some(map) => *res.headers_mut() = map.clone(),
                 None => {
-                    headers.insert(ACCEPT_RANGES, BYTES);
-                }
-                Some(encoding) => {
-                    headers.insert(CONTENT_ENCODING, encoding);
+                    *res.headers_mut() = HeaderMap::with_capacity(HEADER_CAPACITY);
+                    full_headers(res.headers_mut(), found, variant, config);
                 }
             }
             res
@@ -49,7 +50,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             let bytes = &bytes_of(found, variant)[range.start as usize..range.end as usize];
             let mut res = response(StatusCode::PARTIAL_CONTENT, body(bytes, head));
             let headers = res.headers_mut();
-            representation_headers(headers, found, variant, config);
+            let _full_length = representation_headers(headers, found, variant, config);
             if let Some(value) = formatted(format_args!("{}", bytes.len())) {
                 headers.insert(CONTENT_LENGTH, value);
             }
@@ -64,7 +65,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
         Decision::NotModified { found, variant } => {
             let mut res = response(StatusCode::NOT_MODIFIED, AssetBody::empty());
             let headers = res.headers_mut();
-            headers.insert(ETAG, variant.etag_header());
+            headers.insert(ETAG, found.asset.variant_headers(variant).0);
             headers.insert(CACHE_CONTROL, cache_control(found, config));
             if !found.asset.variants().is_empty() {
                 headers.insert(VARY, ACCEPT_ENCODING);
@@ -88,6 +89,58 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             res
         }
         Decision::NotFound => error(StatusCode::NOT_FOUND, head),
+    }
+}
+
+/// Every header of a 200 response for `variant`.
+fn full_headers(headers: &mut HeaderMap, found: Found, variant: &Variant, config: &Config) {
+    let length = representation_headers(headers, found, variant, config);
+    headers.insert(CONTENT_LENGTH, length);
+    match variant.encoding().header() {
+        None => {
+            headers.insert(ACCEPT_RANGES, BYTES);
+        }
+        Some(encoding) => {
+            headers.insert(CONTENT_ENCODING, encoding);
+        }
+    }
+}
+
+/// The header maps of an asset's 200 responses: identity then each variant, for plain and for
+/// fingerprinted URLs.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    plain: Vec<HeaderMap>,
+    fingerprinted: Vec<HeaderMap>,
+}
+
+impl Prepared {
+    fn new(found: Found, config: &Config) -> Box<Self> {
+        let asset = found.asset;
+        let maps = |immutable| {
+            let found = Found { immutable, ..found };
+            std::iter::once(&asset.identity)
+                .chain(asset.variants())
+                .map(|variant| {
+                    let mut map = HeaderMap::with_capacity(HEADER_CAPACITY);
+                    full_headers(&mut map, found, variant, config);
+                    map
+                })
+                .collect()
+        };
+        Box::new(Prepared {
+            plain: maps(false),
+            fingerprinted: maps(true),
+        })
+    }
+
+    fn get(&self, found: Found, variant: &Variant) -> Option<&HeaderMap> {
+        let maps = if found.immutable {
+            &self.fingerprinted
+        } else {
+            &self.plain
+        };
+        maps.get(found.asset.representation_index(variant))
     }
 }
 
@@ -131,21 +184,24 @@ fn body(bytes: &'static [u8], head: bool) -> AssetBody {
     }
 }
 
-/// Headers shared by 200 and 206: what the representation is, and how to cache it.
+/// Headers shared by 200 and 206: what the representation is, and how to cache it. Returns the
+/// representation's `Content-Length` value.
 fn representation_headers(
     headers: &mut HeaderMap,
     found: Found,
     variant: &Variant,
     config: &Config,
-) {
+) -> HeaderValue {
+    let (etag, length) = found.asset.variant_headers(variant);
     headers.insert(CONTENT_TYPE, found.asset.content_type_header());
-    headers.insert(ETAG, variant.etag_header());
+    headers.insert(ETAG, etag);
     headers.insert(CACHE_CONTROL, cache_control(found, config));
     headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     if !found.asset.variants().is_empty() {
         headers.insert(VARY, ACCEPT_ENCODING);
     }
     extend(headers, &config.headers);
+    length
 }
 
 fn cache_control(found: Found, config: &Config) -> HeaderValue {
