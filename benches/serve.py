@@ -9,7 +9,8 @@ in turn, pinned to core 0 with one thread, and drives it with wrk pinned to core
 127.0.0.1 only, each run bounded by --seconds. Contenders, in a different order each round:
 
   floor     an axum handler returning the one response Kiln gives to that request (prepared)
-  kiln      Corpus::service() under axum's nest_service
+  kiln      Corpus::service() as the axum router's fallback service (Kiln's own cost)
+  kiln-nest Corpus::service() under axum's nest_service (adds axum's URI rewriting)
   servedir  tower-http ServeDir with precompressed_br and precompressed_gzip
   nginx     Debian's nginx, one worker, gzip_static on (and brotli_static when the module is
             installed), its own config file (skipped when nginx is not installed)
@@ -49,6 +50,7 @@ SCENARIOS = [
 NGINX_CONF = """
 worker_processes 1;
 daemon off;
+{user}
 pid {tmp}/nginx.pid;
 error_log {tmp}/error.log;
 {modules}
@@ -168,6 +170,7 @@ def main():
     binary = Path(json.loads(meta)["target_directory"]) / "release" / "kiln-serve-bench"
 
     tmp = Path(tempfile.mkdtemp(prefix="kiln-serve-"))
+    tmp.chmod(0o755)  # nginx's worker runs as another user
     export = tmp / "export"
     # Kiln's own export: plain and fingerprinted names with .br/.gz siblings.
     subprocess.run([binary, "export", str(export)], check=True, stdout=subprocess.DEVNULL)
@@ -178,7 +181,7 @@ def main():
     if brotli_mod.exists():
         modules, brotli = f"load_module {brotli_mod};", "brotli_static on;"
 
-    contenders = ["floor", "kiln", "servedir"] + (["nginx"] if nginx else [])
+    contenders = ["floor", "kiln", "kiln-nest", "servedir"] + (["nginx"] if nginx else [])
     results = {s[0]: {c: [] for c in contenders} for s in SCENARIOS}
     try:
         for r in range(args.rounds):
@@ -191,13 +194,14 @@ def main():
                         # `@kiln` asks the floor to use Kiln's own ETag for the request.
                         spec = {**base, **({"If-None-Match": "@kiln"} if "If-None-Match" in headers else {})}
                         cmd = [binary, "floor", f"127.0.0.1:{port}", "GET", path, *[f"{k}:{v}" for k, v in spec.items()]]
-                    elif who == "kiln":
-                        cmd = [binary, "kiln", f"127.0.0.1:{port}"]
+                    elif who in ("kiln", "kiln-nest"):
+                        cmd = [binary, who, f"127.0.0.1:{port}"]
                     elif who == "servedir":
                         cmd = [binary, "servedir", f"127.0.0.1:{port}", str(export)]
                     else:
                         conf = tmp / "nginx.conf"
-                        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=export, modules=modules, brotli=brotli))
+                        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=export, modules=modules, brotli=brotli,
+                                                          user="user root;" if os.geteuid() == 0 else ""))
                         cmd = [str(nginx), "-c", str(conf), "-e", str(tmp / "error.log")]
                     server = Server(who, cmd, port)
                     try:
@@ -220,6 +224,7 @@ def main():
     header = f"{'scenario':14}" + "".join(f"{c:>24}" for c in contenders)
     print(header)
     print(f"{'':14}" + "".join(f"{'req/s  ratio  p99 ms':>24}" for _ in contenders))
+    print(f"(nginx: {'with' if brotli else 'without'} brotli_static)")
     summary = {}
     for name, *_ in SCENARIOS:
         row = f"{name:14}"

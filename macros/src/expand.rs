@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use kiln_bake::{BakedFile, Cache, Codec, Origin, Stored};
-use proc_macro2::{Literal, Span, TokenStream};
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::{DeriveInput, LitStr};
 
@@ -105,22 +105,17 @@ fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenS
     let vis = &input.vis;
     let prefix = &config.prefix;
 
-    let assets = files
-        .iter()
-        .map(|file| asset(krate, prefix, file, config.compressed_only));
-    let count = files.len();
-    let keys = lookup_keys(files);
-    let key_count = keys.len();
-    let keys = keys.iter().map(|&(path, index, fingerprinted)| {
-        let index = Literal::u32_unsuffixed(index);
-        quote!(#krate::__private::Key::new(#path, #index, #fingerprinted))
+    let state_static = format_ident!("__KILN_STATE", span = span);
+    let assets = files.iter().enumerate().map(|(i, file)| {
+        let state = quote!(&#state_static[#i]);
+        asset(krate, prefix, file, config.compressed_only, state)
     });
+    let count = files.len();
     let manifest = kiln_bake::manifest_json(files);
 
     let allows = input.attrs.iter().filter(|a| a.path().is_ident("allow"));
     let warnings = large_file_warnings(files, span, quote!(#(#allows)*));
     let assets_static = format_ident!("__KILN_ASSETS", span = span);
-    let order_static = format_ident!("__KILN_KEYS", span = span);
     let bundle_static = format_ident!("__KILN_BUNDLE", span = span);
 
     quote_spanned! {span=>
@@ -128,12 +123,12 @@ fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenS
 
         #[doc(hidden)]
         const _: () = {
+            static #state_static: [#krate::__private::AssetState; #count] =
+                [const { #krate::__private::AssetState::new() }; #count];
             static #assets_static: [#krate::Asset; #count] = [#(#assets),*];
-            static #order_static: [#krate::__private::Key; #key_count] = [#(#keys),*];
             static #bundle_static: #krate::Bundle = #krate::Bundle::new(
                 #prefix,
                 &#assets_static,
-                &#order_static,
                 #manifest,
             );
 
@@ -215,20 +210,6 @@ fn large_file_warnings(files: &[BakedFile], span: Span, allows: TokenStream) -> 
     tokens
 }
 
-/// The lookup table: every plain and fingerprinted path with its asset's index, sorted by path.
-/// Should a file be named exactly like another file's fingerprinted form, the plain name wins.
-fn lookup_keys(files: &[BakedFile]) -> Vec<(&str, u32, bool)> {
-    let mut keys = Vec::with_capacity(files.len() * 2);
-    for (i, file) in (0u32..).zip(files) {
-        keys.push((file.path.as_str(), i, false));
-        keys.push((file.fingerprinted.as_str(), i, true));
-    }
-    // Plain (`false`) sorts first among equal paths, and `dedup` keeps the first.
-    keys.sort_by(|a, b| a.0.cmp(b.0).then(a.2.cmp(&b.2)));
-    keys.dedup_by(|next, kept| next.0 == kept.0);
-    keys
-}
-
 /// The `Asset::new(...)` expression of one file. Everything is inline in the one `static` table:
 /// every extra item costs rustc time.
 fn asset(
@@ -236,14 +217,37 @@ fn asset(
     prefix: &str,
     file: &BakedFile,
     compressed_only: Option<u64>,
+    state: TokenStream,
 ) -> TokenStream {
-    let path = &file.path;
-    let fingerprinted = &file.fingerprinted;
+    // One literal with every string of the asset, and where each ends: one allocation for
+    // rustc's const evaluation and one pointer in the binary instead of six.
     let url_path = kiln_bake::url_encode(&file.fingerprinted);
-    let url = format!("{prefix}/{url_path}");
-    let content_type = &file.content_type;
+    let url_start = format!("{prefix}/");
+    let mut text = String::new();
+    let mut ends = Vec::with_capacity(6);
+    for part in [
+        file.path.as_str(),
+        &file.fingerprinted,
+        &url_start,
+        &url_path,
+        &file.content_type,
+        &file.integrity,
+    ] {
+        text.push_str(part);
+        ends.push(text.len());
+    }
+    let Ok(ends) = ends
+        .iter()
+        .map(|&e| u16::try_from(e))
+        .collect::<Result<Vec<u16>, _>>()
+    else {
+        return syn::Error::new(
+            Span::call_site(),
+            format!("the path `{}` is too long to embed", file.path),
+        )
+        .to_compile_error();
+    };
     let hash = &file.hash;
-    let integrity = &file.integrity;
     let lazy = compressed_only.is_some_and(|min_size| {
         file.len >= min_size
             && file
@@ -256,16 +260,20 @@ fn asset(
         // No identity bytes in the binary; an unused constant still makes Cargo rebuild the
         // crate when the file changes.
         let source = file.source.to_string_lossy();
-        let len = file.len as usize;
-        let len_str = file.len.to_string();
-        quote! {
-            {
-                const _: &[u8] = ::core::include_bytes!(#source);
-                #krate::__private::Variant::new(#krate::Encoding::Identity, &[], #len, #len_str, #etag)
-            }
-        }
+        let bytes = quote!({
+            const _: &[u8] = ::core::include_bytes!(#source);
+            &[]
+        });
+        variant(krate, quote!(Identity), bytes, file.len, &etag)
     } else {
-        variant(krate, quote!(Identity), &file.source, file.len, etag)
+        let source = file.source.to_string_lossy();
+        variant(
+            krate,
+            quote!(Identity),
+            quote!(::core::include_bytes!(#source)),
+            file.len,
+            &etag,
+        )
     };
     let variants: Vec<TokenStream> = file
         .variants
@@ -278,7 +286,12 @@ fn asset(
             };
             let etag = format!("\"{hash}-{}\"", v.codec.token());
             match &v.stored {
-                Stored::File(cached) => Some(variant(krate, encoding, cached, v.len, etag)),
+                Stored::File(cached) => {
+                    // Cache entries are named by hex hash and codec: UTF-8.
+                    let cached = cached.to_string_lossy();
+                    let bytes = quote!(::core::include_bytes!(#cached));
+                    Some(variant(krate, encoding, bytes, v.len, &etag))
+                }
                 // `bake` always configures a cache, so variants are files: bytes never travel as
                 // literals in the token stream.
                 Stored::Memory(_) => None,
@@ -286,33 +299,22 @@ fn asset(
         })
         .collect();
     quote! {
-        #krate::Asset::new(
-            #path, #fingerprinted, #url, #url_path, #content_type, #hash, #integrity,
-            #identity,
-            &[#(#variants),*],
-            #lazy,
-        )
+        #krate::Asset::new(#text, [#(#ends),*], #identity, &[#(#variants),*], #lazy, #state)
     }
 }
 
+/// `Variant::new(...)`: the entity tag and the length in decimal share one literal.
 fn variant(
     krate: &syn::Path,
     encoding: TokenStream,
-    file: &Path,
+    bytes: TokenStream,
     len: u64,
-    etag: String,
+    etag: &str,
 ) -> TokenStream {
-    // Paths were checked to be UTF-8 (folder) or are made of UTF-8 parts (cache entries).
-    let file = file.to_string_lossy();
-    let len_str = len.to_string();
+    let text = format!("{etag}{len}");
+    let split = etag.len();
     let len = len as usize;
     quote! {
-        #krate::__private::Variant::new(
-            #krate::Encoding::#encoding,
-            ::core::include_bytes!(#file),
-            #len,
-            #len_str,
-            #etag,
-        )
+        #krate::__private::Variant::new(#krate::Encoding::#encoding, #bytes, #len, #text, #split)
     }
 }

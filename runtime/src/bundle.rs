@@ -6,6 +6,9 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxBuildHasher;
 
+/// The bit of an index entry that marks a fingerprinted path.
+const FINGERPRINTED: u32 = 1 << 31;
+
 use crate::asset::Asset;
 
 /// Implemented by `#[derive(kiln::Embed)]`: gives generic code access to the bundle.
@@ -40,42 +43,14 @@ impl Match {
     }
 }
 
-/// One entry of a bundle's lookup table: a path, plain or fingerprinted, and its asset.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy)]
-pub struct Key {
-    path: &'static str,
-    /// Index into the assets; the top bit is set for fingerprinted paths.
-    slot: u32,
-}
-
-impl Key {
-    const FINGERPRINTED: u32 = 1 << 31;
-
-    #[doc(hidden)]
-    pub const fn new(path: &'static str, index: u32, fingerprinted: bool) -> Self {
-        Key {
-            path,
-            slot: if fingerprinted {
-                index | Self::FINGERPRINTED
-            } else {
-                index
-            },
-        }
-    }
-}
-
-/// The assets of one `#[derive(kiln::Embed)]`, sorted by path, with their lookup table.
+/// The assets of one `#[derive(kiln::Embed)]`, sorted by path.
 ///
-/// The table of every plain and fingerprinted path is sorted when the crate is compiled; the
-/// first lookup turns it into a hash index (one allocation, once), and every lookup after that
-/// hashes the path once and compares one key.
+/// The first lookup indexes every plain and fingerprinted path in a hash map (one allocation,
+/// once); every lookup after that hashes the path once and compares one key.
 #[derive(Debug)]
 pub struct Bundle {
     prefix: &'static str,
     assets: &'static [Asset],
-    /// Every plain and fingerprinted path, sorted by path.
-    keys: &'static [Key],
     manifest: &'static str,
     base_url: RwLock<Option<Arc<str>>>,
     index: OnceLock<HashMap<&'static str, u32, FxBuildHasher>>,
@@ -86,13 +61,11 @@ impl Bundle {
     pub const fn new(
         prefix: &'static str,
         assets: &'static [Asset],
-        keys: &'static [Key],
         manifest: &'static str,
     ) -> Self {
         Bundle {
             prefix,
             assets,
-            keys,
             manifest,
             base_url: RwLock::new(None),
             index: OnceLock::new(),
@@ -144,17 +117,19 @@ impl Bundle {
     pub(crate) fn slot(&self, path: &str) -> Option<(usize, bool)> {
         let path = path.strip_prefix('/').unwrap_or(path);
         let index = self.index.get_or_init(|| {
-            let mut map = HashMap::with_capacity_and_hasher(self.keys.len(), FxBuildHasher);
-            for key in self.keys {
-                map.insert(key.path, key.slot);
+            let mut map = HashMap::with_capacity_and_hasher(self.assets.len() * 2, FxBuildHasher);
+            // Fingerprinted paths first, so that a file named exactly like another file's
+            // fingerprinted form is found under its own (plain) name.
+            for (i, asset) in (0u32..).zip(self.assets) {
+                map.insert(asset.fingerprinted_path(), i | FINGERPRINTED);
+            }
+            for (i, asset) in (0u32..).zip(self.assets) {
+                map.insert(asset.path(), i);
             }
             map
         });
         let slot = *index.get(path)?;
-        Some((
-            (slot & !Key::FINGERPRINTED) as usize,
-            slot & Key::FINGERPRINTED != 0,
-        ))
+        Some(((slot & !FINGERPRINTED) as usize, slot & FINGERPRINTED != 0))
     }
 
     /// The asset at `index` in [`iter`](Self::iter) order.

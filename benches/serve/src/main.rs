@@ -3,7 +3,10 @@
 //! - `floor ADDR METHOD PATH [NAME:VALUE...]`: answers every request with the one response Kiln
 //!   gives to that request, prepared at start-up (a header-map clone and a static body per
 //!   request): the cost of the HTTP stack alone.
-//! - `kiln ADDR`: `Corpus::service()` under `nest_service("/static", ...)`.
+//! - `kiln ADDR`: `Corpus::service()` as the router's fallback service (mounted at the root, it
+//!   strips the bundle's prefix itself), which measures Kiln's own cost.
+//! - `kiln-nest ADDR`: `Corpus::service()` under `nest_service("/static", ...)`, which adds
+//!   axum's URI rewriting for nested services.
 //! - `servedir ADDR DIR`: tower-http's `ServeDir` over DIR with its `.br`/`.gz` siblings.
 //!
 //! `serve-bench export DIR` writes the corpus with Kiln's export, for ServeDir and nginx.
@@ -100,7 +103,8 @@ fn main() {
         println!("exported {} files to {dir}", done.files);
         return;
     }
-    let usage = "usage: serve-bench floor|kiln|servedir ADDR [ARGS] | serve-bench export DIR";
+    let usage =
+        "usage: serve-bench floor|kiln|kiln-nest|servedir ADDR [ARGS] | serve-bench export DIR";
     let (kind, addr) = match args.as_slice() {
         [kind, addr, ..] => (kind.as_str(), addr.parse::<SocketAddr>().expect("ADDR")),
         _ => {
@@ -110,7 +114,8 @@ fn main() {
     };
     let app = match kind {
         "floor" => floor(&args[2], &args[3], &args[4..]),
-        "kiln" => Router::new().nest_service("/static", Corpus::service()),
+        "kiln" => Router::new().fallback_service(Corpus::service()),
+        "kiln-nest" => Router::new().nest_service("/static", Corpus::service()),
         "servedir" => Router::new().nest_service(
             "/static",
             ServeDir::new(&args[2])
@@ -130,6 +135,12 @@ fn main() {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         println!("listening {}", listener.local_addr().expect("addr"));
+        // TCP_NODELAY, as any production server sets it (nginx does by default): without it a
+        // body written in several chunks waits on delayed ACKs.
+        use axum::serve::ListenerExt as _;
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, app).await.expect("serve");
     });
 }
