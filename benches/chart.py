@@ -21,7 +21,7 @@ def bars(title, groups, series, values, targets, out, xmax=None):
     height = 60 + row_h * len(groups) + 30
     xmax = xmax or max(1.5, max(v for g in values for v in g if v is not None) * 1.1)
     x = lambda v: left + width * min(v, xmax) / xmax
-    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 150}" height="{height}" '
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 200}" height="{height}" '
            f'font-family="system-ui, sans-serif" font-size="12">',
            f'<rect width="100%" height="100%" fill="white"/>',
            f'<text x="10" y="22" font-size="15" font-weight="600">{escape(title)}</text>']
@@ -44,9 +44,9 @@ def bars(title, groups, series, values, targets, out, xmax=None):
                        f'stroke="black" stroke-dasharray="4 3" stroke-width="1.5"/>')
     for si, name in enumerate(series):
         y = 48 + si * 18
-        svg.append(f'<rect x="{left + width + 20}" y="{y}" width="12" height="12" fill="{COLOURS[si % len(COLOURS)]}"/>')
-        svg.append(f'<text x="{left + width + 38}" y="{y + 11}">{escape(name)}</text>')
-    svg.append(f'<text x="{left + width + 20}" y="{48 + len(series) * 18 + 14}" fill="#374151">- - target</text>')
+        svg.append(f'<rect x="{left + width + 60}" y="{y}" width="12" height="12" fill="{COLOURS[si % len(COLOURS)]}"/>')
+        svg.append(f'<text x="{left + width + 78}" y="{y + 11}">{escape(name)}</text>')
+    svg.append(f'<text x="{left + width + 60}" y="{48 + len(series) * 18 + 14}" fill="#374151">- - target</text>')
     svg.append('</svg>')
     with open(out, "w") as f:
         f.write("\n".join(svg) + "\n")
@@ -77,7 +77,7 @@ def serve_chart(path, out):
     contenders = [c for c in next(iter(data.values())) if c != "floor"]
     values = [[data[s][c]["ratio"] for c in contenders] for s in scenarios]
     bars("Requests/s / constant-response floor (same round, median)", scenarios, contenders, values,
-         [0.9] * len(scenarios), out, xmax=1.25)
+         [0.9] * len(scenarios), out, xmax=1.4)
 
 
 if __name__ == "__main__":
