@@ -13,12 +13,49 @@ use crate::attr::{self, Config};
 /// user sees one error instead of a cascade of "no function `get`" errors.
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     match attr::parse(input) {
-        Ok(config) => match bake(&config) {
-            Ok(files) => generate(input, &config, &files),
-            Err(error) => fallback(input, Some(&config), error),
-        },
+        Ok(config) => {
+            let start = std::time::Instant::now();
+            match bake(&config) {
+                Ok(files) => {
+                    let baked = start.elapsed();
+                    let tokens = generate(input, &config, &files);
+                    if let Some(path) = std::env::var_os("KILN_EXPAND_TO") {
+                        // Debugging aid: the generated code, as rustc will see it.
+                        let _ = std::fs::write(path, tokens.to_string());
+                    }
+                    report_timings(input, &files, baked, start.elapsed() - baked);
+                    tokens
+                }
+                Err(error) => fallback(input, Some(&config), error),
+            }
+        }
         Err(error) => fallback(input, None, error),
     }
+}
+
+/// With `KILN_TIMINGS` set in the environment of the build, prints how long the derive took
+/// (`cargo build -vv` shows it), to tell Kiln's share of a slow build from rustc's.
+fn report_timings(
+    input: &DeriveInput,
+    files: &[BakedFile],
+    baked: std::time::Duration,
+    generated: std::time::Duration,
+) {
+    if std::env::var_os("KILN_TIMINGS").is_none() {
+        return;
+    }
+    let bytes: u64 = files
+        .iter()
+        .map(|f| f.len + f.variants.iter().map(|v| v.len).sum::<u64>())
+        .sum();
+    eprintln!(
+        "kiln: {}: {} files, {:.1} MB embedded; walk, hash and compress {:.3} s, generate {:.3} s",
+        input.ident,
+        files.len(),
+        bytes as f64 / 1e6,
+        baked.as_secs_f64(),
+        generated.as_secs_f64(),
+    );
 }
 
 fn fallback(input: &DeriveInput, config: Option<&Config>, error: syn::Error) -> TokenStream {
@@ -105,11 +142,9 @@ fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenS
     let vis = &input.vis;
     let prefix = &config.prefix;
 
-    let state_static = format_ident!("__KILN_STATE", span = span);
-    let assets = files.iter().enumerate().map(|(i, file)| {
-        let state = quote!(&#state_static[#i]);
-        asset(krate, prefix, file, config.compressed_only, state)
-    });
+    let assets = files
+        .iter()
+        .map(|file| asset(krate, prefix, file, config.compressed_only));
     let count = files.len();
     let manifest = kiln_bake::manifest_json(files);
 
@@ -123,8 +158,6 @@ fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenS
 
         #[doc(hidden)]
         const _: () = {
-            static #state_static: [#krate::__private::AssetState; #count] =
-                [const { #krate::__private::AssetState::new() }; #count];
             static #assets_static: [#krate::Asset; #count] = [#(#assets),*];
             static #bundle_static: #krate::Bundle = #krate::Bundle::new(
                 #prefix,
@@ -217,7 +250,6 @@ fn asset(
     prefix: &str,
     file: &BakedFile,
     compressed_only: Option<u64>,
-    state: TokenStream,
 ) -> TokenStream {
     // One literal with every string of the asset, and where each ends: one allocation for
     // rustc's const evaluation and one pointer in the binary instead of six.
@@ -299,7 +331,7 @@ fn asset(
         })
         .collect();
     quote! {
-        #krate::Asset::new(#text, [#(#ends),*], #identity, &[#(#variants),*], #lazy, #state)
+        #krate::Asset::new(#text, [#(#ends),*], #identity, &[#(#variants),*], #lazy)
     }
 }
 

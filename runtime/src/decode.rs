@@ -1,12 +1,31 @@
 //! Decoding the identity bytes of compressed-only assets, once.
 
+use std::collections::HashMap;
 use std::io::Read;
+use std::sync::{OnceLock, RwLock};
 
-use crate::asset::{Encoding, Variant};
+use rustc_hash::FxBuildHasher;
 
-/// Decodes the first gzip or brotli variant and leaks the result: it is the asset's identity
-/// representation for the rest of the program, like the bytes of any other asset.
-pub(crate) fn identity(variants: &'static [Variant]) -> &'static [u8] {
+use crate::asset::{Asset, Encoding, Variant};
+
+/// Decoded identity bytes, by the address of their (static) asset.
+type Decoded = RwLock<HashMap<usize, &'static [u8], FxBuildHasher>>;
+
+/// The identity bytes of a compressed-only `asset`: decoded on the first call, then kept for the
+/// life of the program, like the bytes of any other asset.
+pub(crate) fn identity(asset: &Asset) -> &'static [u8] {
+    static DECODED: OnceLock<Decoded> = OnceLock::new();
+    let decoded = DECODED.get_or_init(Decoded::default);
+    let key = std::ptr::from_ref(asset) as usize;
+    if let Some(bytes) = decoded.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return bytes;
+    }
+    let mut map = decoded.write().unwrap_or_else(|e| e.into_inner());
+    map.entry(key).or_insert_with(|| decode(asset.variants()))
+}
+
+/// Decodes the first gzip or brotli variant and leaks the result.
+fn decode(variants: &[Variant]) -> &'static [u8] {
     let mut out = Vec::new();
     let decoded = variants.iter().find_map(|v| {
         out.clear();

@@ -26,12 +26,8 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             variant,
             range: None,
         } => {
-            let prepared = found
-                .index
-                .and_then(|i| config.prepared.get(i))
-                .map(|cell| cell.get_or_init(|| Prepared::new(found, config)));
             let mut res = Response::new(body(bytes_of(found, variant), head));
-            match prepared.and_then(|p| p.get(found, variant)) {
+            match prepared(found, config).and_then(|p| p.ok(found, variant)) {
                 // The whole header map in one clone: no header name is hashed.
                 Some(map) => *res.headers_mut() = map.clone(),
                 None => {
@@ -55,22 +51,26 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
                 headers.insert(CONTENT_LENGTH, value);
             }
             headers.insert(ACCEPT_RANGES, BYTES);
-            let content_range =
-                format!("bytes {}-{}/{}", range.start, range.end - 1, variant.len());
-            if let Ok(value) = HeaderValue::try_from(content_range) {
+            if let Some(value) = formatted(format_args!(
+                "bytes {}-{}/{}",
+                range.start,
+                range.end - 1,
+                variant.len()
+            )) {
                 headers.insert(CONTENT_RANGE, value);
             }
             res
         }
         Decision::NotModified { found, variant } => {
-            let mut res = response(StatusCode::NOT_MODIFIED, AssetBody::empty());
-            let headers = res.headers_mut();
-            headers.insert(ETAG, found.asset.variant_headers(variant).0);
-            headers.insert(CACHE_CONTROL, cache_control(found, config));
-            if !found.asset.variants().is_empty() {
-                headers.insert(VARY, ACCEPT_ENCODING);
+            let mut res = Response::new(AssetBody::empty());
+            *res.status_mut() = StatusCode::NOT_MODIFIED;
+            match prepared(found, config).and_then(|p| p.not_modified(found, variant)) {
+                Some(map) => *res.headers_mut() = map.clone(),
+                None => {
+                    *res.headers_mut() = HeaderMap::with_capacity(HEADER_CAPACITY);
+                    not_modified_headers(res.headers_mut(), found, variant, config);
+                }
             }
-            extend(headers, &config.headers);
             res
         }
         Decision::RangeNotSatisfiable { found } => {
@@ -106,41 +106,48 @@ fn full_headers(headers: &mut HeaderMap, found: Found, variant: &Variant, config
     }
 }
 
-/// The header maps of an asset's 200 responses: identity then each variant, for plain and for
-/// fingerprinted URLs.
+/// The header maps of an asset's 200 and 304 responses, for each representation (identity, then
+/// each variant) and for plain and fingerprinted URLs: a response then costs one map clone, and
+/// no header value is validated or header name hashed again.
 #[derive(Debug)]
 pub(crate) struct Prepared {
-    plain: Vec<HeaderMap>,
-    fingerprinted: Vec<HeaderMap>,
+    /// `[plain, fingerprinted]`, each indexed by representation.
+    ok: [Vec<HeaderMap>; 2],
+    not_modified: [Vec<HeaderMap>; 2],
 }
+
+type Builder = fn(&mut HeaderMap, Found, &Variant, &Config);
 
 impl Prepared {
     fn new(found: Found, config: &Config) -> Box<Self> {
         let asset = found.asset;
-        let maps = |immutable| {
+        let maps = |immutable, build: Builder| -> Vec<HeaderMap> {
             let found = Found { immutable, ..found };
             std::iter::once(&asset.identity)
                 .chain(asset.variants())
                 .map(|variant| {
                     let mut map = HeaderMap::with_capacity(HEADER_CAPACITY);
-                    full_headers(&mut map, found, variant, config);
+                    build(&mut map, found, variant, config);
                     map
                 })
                 .collect()
         };
         Box::new(Prepared {
-            plain: maps(false),
-            fingerprinted: maps(true),
+            ok: [maps(false, full_headers), maps(true, full_headers)],
+            not_modified: [
+                maps(false, not_modified_headers),
+                maps(true, not_modified_headers),
+            ],
         })
     }
 
-    fn get(&self, found: Found, variant: &Variant) -> Option<&HeaderMap> {
-        let maps = if found.immutable {
-            &self.fingerprinted
-        } else {
-            &self.plain
-        };
-        maps.get(found.asset.representation_index(variant))
+    fn ok(&self, found: Found, variant: &Variant) -> Option<&HeaderMap> {
+        self.ok[usize::from(found.immutable)].get(found.asset.representation_index(variant))
+    }
+
+    fn not_modified(&self, found: Found, variant: &Variant) -> Option<&HeaderMap> {
+        self.not_modified[usize::from(found.immutable)]
+            .get(found.asset.representation_index(variant))
     }
 }
 
@@ -192,16 +199,32 @@ fn representation_headers(
     variant: &Variant,
     config: &Config,
 ) -> HeaderValue {
-    let (etag, length) = found.asset.variant_headers(variant);
     headers.insert(CONTENT_TYPE, found.asset.content_type_header());
-    headers.insert(ETAG, etag);
+    headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
     headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     if !found.asset.variants().is_empty() {
         headers.insert(VARY, ACCEPT_ENCODING);
     }
     extend(headers, &config.headers);
-    length
+    variant.len_header()
+}
+
+/// The headers of a 304: what a 200 would have sent of `ETag`, `Cache-Control` and `Vary`
+/// (RFC 9110 §15.4.5), and the configured extra headers.
+fn not_modified_headers(headers: &mut HeaderMap, found: Found, variant: &Variant, config: &Config) {
+    headers.insert(ETAG, variant.etag_header());
+    headers.insert(CACHE_CONTROL, cache_control(found, config));
+    if !found.asset.variants().is_empty() {
+        headers.insert(VARY, ACCEPT_ENCODING);
+    }
+    extend(headers, &config.headers);
+}
+
+/// The prepared header maps of the asset `found`, made on its first request to this service.
+fn prepared(found: Found, config: &Config) -> Option<&Prepared> {
+    let cell = config.prepared.get(found.index?)?;
+    Some(cell.get_or_init(|| Prepared::new(found, config)))
 }
 
 fn cache_control(found: Found, config: &Config) -> HeaderValue {
