@@ -121,6 +121,12 @@
 //! The cache lives in `<target>/kiln-cache`; set `KILN_CACHE_DIR` to put it elsewhere (for
 //! example to share it between checkouts), and `KILN_JOBS` to limit compression threads.
 //!
+//! Embedding costs rustc time in proportion to the bytes embedded, every time the crate that
+//! holds the derive is compiled. For a large folder, put the derive in a small crate of its own
+//! (`assets/` in the workspace, with the `build.rs` above) and depend on it from the app: a change
+//! to the app's code then does not recompile the assets at all. `KILN_TIMINGS=1 cargo build -vv`
+//! prints how long the derive itself took; `KILN_EXPAND_TO=file.rs` writes out what it generated.
+//!
 //! # Features
 //!
 //! | feature | what it does |
