@@ -146,7 +146,8 @@ fn trim_start(mut s: &[u8]) -> &[u8] {
     s
 }
 
-fn trim(s: &[u8]) -> &[u8] {
+/// Without leading and trailing optional whitespace (RFC 9110 §5.6.3: spaces and tabs).
+pub(super) fn trim(s: &[u8]) -> &[u8] {
     let mut s = trim_start(s);
     while let [rest @ .., b' ' | b'\t'] = s {
         s = rest;

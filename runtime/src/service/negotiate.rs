@@ -7,6 +7,7 @@
 use http::HeaderMap;
 use http::header::ACCEPT_ENCODING;
 
+use super::conditional::trim;
 use crate::asset::{Asset, Encoding, Variant};
 
 /// A quality value in thousandths: `q=0.5` is 500. RFC 9110 §12.4.2 allows three decimals.
@@ -85,16 +86,6 @@ impl Preferences {
             (None, None, _) => 0,
         }
     }
-}
-
-fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
 }
 
 /// `1`, `1.0`, `0.5`, `0.125`, `0`: at most three decimals, at most 1 (RFC 9110 §12.4.2).
