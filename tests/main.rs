@@ -6,5 +6,6 @@ mod derive;
 mod e2e;
 mod export;
 mod filters;
+mod nginx;
 mod service;
 mod util;

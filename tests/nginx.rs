@@ -1,0 +1,132 @@
+//! Contract §4: nginx with `gzip_static` (and `brotli_static` where the module is installed)
+//! over the folder `Bundle::export` writes serves the same bytes Kiln serves. Runs nginx on
+//! 127.0.0.1 with an OS-assigned port when nginx is installed; without it the test says so and
+//! passes (`.ci/run` does not install nginx).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kiln::{Embed, Encoding};
+
+use crate::util::Site;
+
+fn nginx() -> Option<PathBuf> {
+    ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP/1.1 GET on its own connection (nginx serves `.gz` siblings to HTTP/1.1 only);
+/// returns the status line, the headers in lower case, and the body.
+fn get(port: u16, path: &str, accept: &str) -> (String, String, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: {accept}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    (status, head, raw[split + 4..].to_vec())
+}
+
+fn start(nginx: &Path, root: &Path, tmp: &Path, port: u16) -> (Nginx, bool) {
+    let module = Path::new("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so");
+    let brotli = module.exists();
+    let conf = format!(
+        "worker_processes 1;\ndaemon off;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\n\
+         {load}\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  \
+         include /etc/nginx/mime.types;\n  server {{\n    listen 127.0.0.1:{port};\n    \
+         location /static/ {{ alias {root}/; gzip_static on; {brotli_static} }}\n  }}\n}}\n",
+        tmp = tmp.display(),
+        root = root.display(),
+        load = if brotli {
+            format!("load_module {};", module.display())
+        } else {
+            String::new()
+        },
+        brotli_static = if brotli { "brotli_static on;" } else { "" },
+    );
+    let path = tmp.join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    let child = Command::new(nginx)
+        .arg("-c")
+        .arg(&path)
+        .arg("-e")
+        .arg(tmp.join("error.log"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nginx did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (Nginx(child), brotli)
+}
+
+#[test]
+fn nginx_serves_the_export_byte_for_byte() {
+    let Some(nginx) = nginx() else {
+        eprintln!("nginx is not installed: skipping the nginx export check");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // nginx's worker may run as another user: the folders must be readable.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let root = tmp.path().join("export");
+    Site::bundle().export(&root).unwrap();
+    let port = free_port();
+    let (_server, brotli) = start(&nginx, &root, tmp.path(), port);
+
+    for asset in Site::iter() {
+        for name in [asset.path(), asset.fingerprinted_path()] {
+            let url = format!("/static/{}", kiln_bake::url_encode(name));
+            let (status, _, body) = get(port, &url, "identity");
+            assert!(status.contains(" 200 "), "{url}: {status}");
+            assert_eq!(body, asset.bytes(), "{url}");
+            if let Some(gzip) = asset.encoding(Encoding::Gzip) {
+                let (_, head, body) = get(port, &url, "gzip");
+                assert!(head.contains("content-encoding: gzip"), "{url}: {head}");
+                assert_eq!(body, gzip.bytes(), "{url} gzip");
+            }
+            if let (true, Some(br)) = (brotli, asset.encoding(Encoding::Brotli)) {
+                let (_, head, body) = get(port, &url, "br");
+                assert!(head.contains("content-encoding: br"), "{url}: {head}");
+                assert_eq!(body, br.bytes(), "{url} br");
+            }
+        }
+    }
+}
