@@ -74,8 +74,9 @@
 //!
 //! # Generated items
 //!
-//! `get(path)`, `url(path)`, `iter()`, `manifest_json()` and `set_base_url(base)` as inherent
-//! functions of the struct, and an implementation of [`Embed`] for generic code.
+//! `get(path)`, `url(path)`, `iter()`, `manifest_json()`, `service()` and `set_base_url(base)` as
+//! inherent functions of the struct, and an implementation of [`Embed`] for generic code
+//! (`Static::bundle()` gives the [`Bundle`], with `export(dir)` among others).
 //!
 //! # Binary size: `compressed_only`
 //!
