@@ -74,3 +74,84 @@ fn identical_content_is_compressed_once() {
     assert_eq!(baked.stats.compressed, 2);
     assert_eq!(baked.stats.cache_hits, 2);
 }
+
+/// Makes `path` look last modified an hour ago, so its stamp is trusted.
+fn age(path: &std::path::Path) {
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+}
+
+#[test]
+fn unchanged_files_are_not_read_again() {
+    let cache = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    for i in 0..4 {
+        let path = folder.path().join(format!("f{i}.js"));
+        fs::write(&path, format!("console.log({i});\n").repeat(60)).unwrap();
+        age(&path);
+    }
+    let first = bake(&config(folder.path(), cache.path())).unwrap();
+    assert!(first.stats.bytes_read > 0);
+    assert_eq!(first.stats.unchanged, 0);
+
+    let second = bake(&config(folder.path(), cache.path())).unwrap();
+    assert_eq!(second.stats.bytes_read, 0, "{:?}", second.stats);
+    assert_eq!(second.stats.unchanged, 4);
+    assert_eq!(second.files, first.files);
+}
+
+#[test]
+fn a_file_changed_to_the_same_size_is_read_again() {
+    let cache = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("a.css");
+    fs::write(&path, ".a { color: red; }\n".repeat(40)).unwrap();
+    age(&path);
+    let first = bake(&config(folder.path(), cache.path())).unwrap();
+
+    // Same length, other bytes, another (old) modification time.
+    fs::write(&path, ".b { color: red; }\n".repeat(40)).unwrap();
+    let older = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(older)
+        .unwrap();
+    let second = bake(&config(folder.path(), cache.path())).unwrap();
+    assert_eq!(second.stats.unchanged, 0);
+    assert_ne!(second.files[0].hash, first.files[0].hash);
+    assert_eq!(
+        second.files[0].hash,
+        kiln_bake::content_hash(&fs::read(&path).unwrap())
+    );
+}
+
+#[test]
+fn a_stamp_is_not_trusted_when_a_variant_is_missing() {
+    let cache = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("a.css");
+    fs::write(&path, ".a { margin: 0 }\n".repeat(50)).unwrap();
+    age(&path);
+    bake(&config(folder.path(), cache.path())).unwrap();
+    // The cache lost its entries (say, cleaned by hand) but kept the stamps.
+    for entry in fs::read_dir(cache.path()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "stamps" {
+            fs::remove_dir_all(entry.path()).unwrap();
+        }
+    }
+    let again = bake(&config(folder.path(), cache.path())).unwrap();
+    assert_eq!(again.stats.unchanged, 0);
+    assert_eq!(again.stats.compressed, 2);
+    assert!(again.files[0].variants.iter().all(|v| match &v.stored {
+        Stored::File(p) => p.exists(),
+        Stored::Memory(_) => false,
+    }));
+}

@@ -154,8 +154,15 @@ impl Cache {
 
     /// Stores `bytes` as the entry for `hash` and `codec`, atomically.
     pub fn store(&self, hash: &str, codec: Codec, bytes: &[u8]) -> io::Result<PathBuf> {
-        static UNIQUE: AtomicU64 = AtomicU64::new(0);
         let path = self.entry(hash, codec);
+        self.write_atomically(&path, bytes)?;
+        Ok(path)
+    }
+
+    /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
+    /// that a reader never sees a partial file.
+    pub(crate) fn write_atomically(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        static UNIQUE: AtomicU64 = AtomicU64::new(0);
         let dir = path.parent().unwrap_or(&self.dir);
         fs::create_dir_all(dir)?;
         let tmp = dir.join(format!(
@@ -164,11 +171,11 @@ impl Cache {
             UNIQUE.fetch_add(1, Ordering::Relaxed),
             path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
         ));
-        let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, &path));
+        let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
         }
-        result.map(|()| path)
+        result
     }
 }
 

@@ -27,6 +27,7 @@ mod compress;
 mod error;
 mod media;
 mod names;
+mod stamp;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -91,6 +92,8 @@ pub struct Stats {
     pub compressed: usize,
     /// Compressions skipped because the cache had the result.
     pub cache_hits: usize,
+    /// Files not read at all: their stamp in the cache matched and every variant was cached.
+    pub unchanged: usize,
 }
 
 /// One file of a bundle, with everything the runtime needs to serve it.
@@ -177,6 +180,7 @@ pub fn bake(config: &Config) -> Result<Baked, Error> {
         stats.bytes_read += file_stats.bytes_read;
         stats.compressed += file_stats.compressed;
         stats.cache_hits += file_stats.cache_hits;
+        stats.unchanged += file_stats.unchanged;
         files.push(file);
     }
     stats.files = files.len();
@@ -184,10 +188,27 @@ pub fn bake(config: &Config) -> Result<Baked, Error> {
 }
 
 fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats), Error> {
-    let bytes = std::fs::read(&source.source).map_err(|e| Error::Read {
+    let read_error = |e| Error::Read {
         path: source.source.clone(),
         source: e,
-    })?;
+    };
+    // With a cache, a file whose size, mtime and inode are those of its stamp, and whose variants
+    // are all cached, is not read at all.
+    let identity = match &config.cache {
+        Some(cache) => {
+            let meta = std::fs::metadata(&source.source).map_err(read_error)?;
+            let identity = stamp::Identity::of(&meta);
+            if let Some(id) = &identity
+                && let Some(facts) = cache.read_stamp(&source.source, id)
+                && let Some(done) = from_stamp(source, config, cache, id, facts)
+            {
+                return Ok(done);
+            }
+            identity
+        }
+        None => None,
+    };
+    let bytes = std::fs::read(&source.source).map_err(read_error)?;
     let hash = content_hash(&bytes);
     let mut stats = Stats {
         bytes_read: bytes.len() as u64,
@@ -211,7 +232,62 @@ fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats),
         hash,
         variants,
     };
+    if let (Some(cache), Some(id)) = (&config.cache, &identity)
+        // The bytes read must be the ones the identity describes.
+        && id.len == file.len
+    {
+        let facts = stamp::Facts {
+            hash: file.hash.clone(),
+            integrity: file.integrity.clone(),
+            content_type: file.content_type.clone(),
+        };
+        cache
+            .write_stamp(&source.source, id, &facts)
+            .map_err(|e| Error::Cache {
+                path: cache.dir().to_owned(),
+                source: e,
+            })?;
+    }
     Ok((file, stats))
+}
+
+/// The baked file from its stamp, if every variant it needs is in the cache.
+fn from_stamp(
+    source: &SourceFile,
+    config: &Config,
+    cache: &Cache,
+    id: &stamp::Identity,
+    facts: stamp::Facts,
+) -> Option<(BakedFile, Stats)> {
+    let mut stats = Stats {
+        unchanged: 1,
+        ..Stats::default()
+    };
+    let mut variants = Vec::new();
+    if id.len > 0 && !is_precompressed_type(&source.path) {
+        for &codec in &config.codecs {
+            let len = cache.lookup(&facts.hash, codec)?;
+            stats.cache_hits += 1;
+            if worth_keeping(id.len, len) {
+                variants.push(Variant {
+                    codec,
+                    len,
+                    stored: Stored::File(cache.entry(&facts.hash, codec)),
+                });
+            }
+        }
+    }
+    let file = BakedFile {
+        fingerprinted: fingerprint(&source.path, &facts.hash),
+        path: source.path.clone(),
+        source: source.source.clone(),
+        len: id.len,
+        hash: facts.hash,
+        integrity: facts.integrity,
+        content_type: facts.content_type,
+        variants,
+    };
+    Some((file, stats))
 }
 
 fn variant(
