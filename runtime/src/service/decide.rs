@@ -100,21 +100,21 @@ pub(crate) fn decide(
 /// Looks the request path up: the plain path, then the path without the bundle's prefix (for a
 /// service mounted at the root rather than with `nest_service`), then the fallback.
 fn find(uri_path: &str, bundle: &Bundle, config: &Config) -> Option<Found> {
+    // `None`: the path was refused (it tries to leave the bundle), and gets no fallback either;
+    // `Some(None)`: a safe path that is not in the bundle.
     let matched = path::with_resolved(uri_path, |path| {
-        bundle.slot(path).or_else(|| {
+        Some(bundle.slot(path).or_else(|| {
             let prefix = bundle.prefix().strip_prefix('/')?;
             let rest = path.strip_prefix(prefix)?.strip_prefix('/')?;
             bundle.slot(rest)
-        })
-    });
+        }))
+    })?;
     match matched {
         Some((index, immutable)) => Some(Found {
             asset: bundle.asset_at(index)?,
             immutable,
             index: Some(index),
         }),
-        // Paths that try to leave the bundle get no fallback.
-        None if path::with_resolved(uri_path, |_| Some(())).is_none() => None,
         None => config.fallback.map(|asset| Found {
             asset,
             immutable: false,

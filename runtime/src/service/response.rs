@@ -27,14 +27,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             range: None,
         } => {
             let mut res = Response::new(body(bytes_of(found, variant), head));
-            match prepared(found, config).and_then(|p| p.ok(found, variant)) {
-                // The whole header map in one clone: no header name is hashed.
-                Some(map) => *res.headers_mut() = map.clone(),
-                None => {
-                    *res.headers_mut() = HeaderMap::with_capacity(HEADER_CAPACITY);
-                    full_headers(res.headers_mut(), found, variant, config);
-                }
-            }
+            *res.headers_mut() = headers_for(Kind::Ok, found, variant, config);
             res
         }
         Decision::Serve {
@@ -46,7 +39,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             let bytes = &bytes_of(found, variant)[range.start as usize..range.end as usize];
             let mut res = response(StatusCode::PARTIAL_CONTENT, body(bytes, head));
             let headers = res.headers_mut();
-            let _full_length = representation_headers(headers, found, variant, config);
+            representation_headers(headers, found, variant, config);
             if let Some(value) = formatted(format_args!("{}", bytes.len())) {
                 headers.insert(CONTENT_LENGTH, value);
             }
@@ -64,13 +57,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
         Decision::NotModified { found, variant } => {
             let mut res = Response::new(AssetBody::empty());
             *res.status_mut() = StatusCode::NOT_MODIFIED;
-            match prepared(found, config).and_then(|p| p.not_modified(found, variant)) {
-                Some(map) => *res.headers_mut() = map.clone(),
-                None => {
-                    *res.headers_mut() = HeaderMap::with_capacity(HEADER_CAPACITY);
-                    not_modified_headers(res.headers_mut(), found, variant, config);
-                }
-            }
+            *res.headers_mut() = headers_for(Kind::NotModified, found, variant, config);
             res
         }
         Decision::RangeNotSatisfiable { found } => {
@@ -94,8 +81,8 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
 
 /// Every header of a 200 response for `variant`.
 fn full_headers(headers: &mut HeaderMap, found: Found, variant: &Variant, config: &Config) {
-    let length = representation_headers(headers, found, variant, config);
-    headers.insert(CONTENT_LENGTH, length);
+    representation_headers(headers, found, variant, config);
+    headers.insert(CONTENT_LENGTH, variant.len_header());
     match variant.encoding().header() {
         None => {
             headers.insert(ACCEPT_RANGES, BYTES);
@@ -106,47 +93,68 @@ fn full_headers(headers: &mut HeaderMap, found: Found, variant: &Variant, config
     }
 }
 
-/// The header maps of an asset's 200 and 304 responses, for each representation (identity, then
-/// each variant) and for plain and fingerprinted URLs: a response then costs one map clone, and
-/// no header value is validated or header name hashed again.
-#[derive(Debug)]
-pub(crate) struct Prepared {
-    /// `[plain, fingerprinted]`, each indexed by representation.
-    ok: [Vec<HeaderMap>; 2],
-    not_modified: [Vec<HeaderMap>; 2],
+/// The two responses whose header maps are prepared per asset.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// 200.
+    Ok = 0,
+    /// 304.
+    NotModified = 1,
 }
 
-type Builder = fn(&mut HeaderMap, Found, &Variant, &Config);
+impl Kind {
+    fn builder(self) -> fn(&mut HeaderMap, Found, &Variant, &Config) {
+        match self {
+            Kind::Ok => full_headers,
+            Kind::NotModified => not_modified_headers,
+        }
+    }
+}
+
+/// The headers of a 200 or 304 for `variant`: a clone of the prepared map when the asset is one
+/// of the bundle's (no header value validated, no header name hashed), else built now.
+fn headers_for(kind: Kind, found: Found, variant: &Variant, config: &Config) -> HeaderMap {
+    let prepared = found
+        .index
+        .and_then(|i| config.prepared.get(i))
+        .map(|cell| cell.get_or_init(|| Prepared::new(found, config)));
+    match prepared.and_then(|p| p.get(kind, found, variant)) {
+        Some(map) => map.clone(),
+        None => build_map(kind, found, variant, config),
+    }
+}
+
+fn build_map(kind: Kind, found: Found, variant: &Variant, config: &Config) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(HEADER_CAPACITY);
+    kind.builder()(&mut map, found, variant, config);
+    map
+}
+
+/// The header maps of an asset's 200 and 304 responses, for each representation (identity, then
+/// each variant) and for plain and fingerprinted URLs, made on the asset's first request to a
+/// service.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    /// Indexed by [`Kind`], then `[plain, fingerprinted]`, then representation.
+    maps: [[Vec<HeaderMap>; 2]; 2],
+}
 
 impl Prepared {
     fn new(found: Found, config: &Config) -> Box<Self> {
-        let asset = found.asset;
-        let maps = |immutable, build: Builder| -> Vec<HeaderMap> {
+        let maps = |kind, immutable| -> Vec<HeaderMap> {
             let found = Found { immutable, ..found };
-            std::iter::once(&asset.identity)
-                .chain(asset.variants())
-                .map(|variant| {
-                    let mut map = HeaderMap::with_capacity(HEADER_CAPACITY);
-                    build(&mut map, found, variant, config);
-                    map
-                })
+            std::iter::once(&found.asset.identity)
+                .chain(found.asset.variants())
+                .map(|variant| build_map(kind, found, variant, config))
                 .collect()
         };
         Box::new(Prepared {
-            ok: [maps(false, full_headers), maps(true, full_headers)],
-            not_modified: [
-                maps(false, not_modified_headers),
-                maps(true, not_modified_headers),
-            ],
+            maps: [Kind::Ok, Kind::NotModified].map(|kind| [maps(kind, false), maps(kind, true)]),
         })
     }
 
-    fn ok(&self, found: Found, variant: &Variant) -> Option<&HeaderMap> {
-        self.ok[usize::from(found.immutable)].get(found.asset.representation_index(variant))
-    }
-
-    fn not_modified(&self, found: Found, variant: &Variant) -> Option<&HeaderMap> {
-        self.not_modified[usize::from(found.immutable)]
+    fn get(&self, kind: Kind, found: Found, variant: &Variant) -> Option<&HeaderMap> {
+        self.maps[kind as usize][usize::from(found.immutable)]
             .get(found.asset.representation_index(variant))
     }
 }
@@ -191,14 +199,13 @@ fn body(bytes: &'static [u8], head: bool) -> AssetBody {
     }
 }
 
-/// Headers shared by 200 and 206: what the representation is, and how to cache it. Returns the
-/// representation's `Content-Length` value.
+/// Headers shared by 200 and 206: what the representation is, and how to cache it.
 fn representation_headers(
     headers: &mut HeaderMap,
     found: Found,
     variant: &Variant,
     config: &Config,
-) -> HeaderValue {
+) {
     headers.insert(CONTENT_TYPE, found.asset.content_type_header());
     headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
@@ -207,7 +214,6 @@ fn representation_headers(
         headers.insert(VARY, ACCEPT_ENCODING);
     }
     extend(headers, &config.headers);
-    variant.len_header()
 }
 
 /// The headers of a 304: what a 200 would have sent of `ETag`, `Cache-Control` and `Vary`
@@ -219,12 +225,6 @@ fn not_modified_headers(headers: &mut HeaderMap, found: Found, variant: &Variant
         headers.insert(VARY, ACCEPT_ENCODING);
     }
     extend(headers, &config.headers);
-}
-
-/// The prepared header maps of the asset `found`, made on its first request to this service.
-fn prepared(found: Found, config: &Config) -> Option<&Prepared> {
-    let cell = config.prepared.get(found.index?)?;
-    Some(cell.get_or_init(|| Prepared::new(found, config)))
 }
 
 fn cache_control(found: Found, config: &Config) -> HeaderValue {
