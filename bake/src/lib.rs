@@ -266,15 +266,9 @@ fn from_stamp(
     let mut variants = Vec::new();
     if id.len > 0 && !is_precompressed_type(&source.path) {
         for &codec in &config.codecs {
-            let len = cache.lookup(&facts.hash, codec)?;
+            let kept = cached_variant(cache, &facts.hash, codec, id.len)?;
             stats.cache_hits += 1;
-            if worth_keeping(id.len, len) {
-                variants.push(Variant {
-                    codec,
-                    len,
-                    stored: Stored::File(cache.entry(&facts.hash, codec)),
-                });
-            }
+            variants.extend(kept);
         }
     }
     let file = BakedFile {
@@ -290,6 +284,22 @@ fn from_stamp(
     Some((file, stats))
 }
 
+/// The cached variant of content `hash` in `codec`: `None` if the cache has no entry,
+/// `Some(None)` if it has one that does not save 5% of `raw_len`.
+fn cached_variant(
+    cache: &Cache,
+    hash: &str,
+    codec: Codec,
+    raw_len: u64,
+) -> Option<Option<Variant>> {
+    let len = cache.lookup(hash, codec)?;
+    Some(worth_keeping(raw_len, len).then(|| Variant {
+        codec,
+        len,
+        stored: Stored::File(cache.entry(hash, codec)),
+    }))
+}
+
 fn variant(
     source: &SourceFile,
     bytes: &[u8],
@@ -300,14 +310,10 @@ fn variant(
 ) -> Result<Option<Variant>, Error> {
     let raw_len = bytes.len() as u64;
     if let Some(cache) = &config.cache
-        && let Some(len) = cache.lookup(hash, codec)
+        && let Some(kept) = cached_variant(cache, hash, codec, raw_len)
     {
         stats.cache_hits += 1;
-        return Ok(worth_keeping(raw_len, len).then(|| Variant {
-            codec,
-            len,
-            stored: Stored::File(cache.entry(hash, codec)),
-        }));
+        return Ok(kept);
     }
     let compressed = codec.compress(bytes).map_err(|e| Error::Compress {
         path: source.path.clone(),
