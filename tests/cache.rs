@@ -75,17 +75,6 @@ fn identical_content_is_compressed_once() {
     assert_eq!(baked.stats.cache_hits, 2);
 }
 
-/// Makes `path` look last modified `secs` seconds ago, so that its stamp is trusted.
-fn age(path: &std::path::Path, secs: u64) {
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
-    fs::File::options()
-        .write(true)
-        .open(path)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
-}
-
 #[test]
 fn unchanged_files_are_not_read_again() {
     let cache = tempfile::tempdir().unwrap();
@@ -93,7 +82,7 @@ fn unchanged_files_are_not_read_again() {
     for i in 0..4 {
         let path = folder.path().join(format!("f{i}.js"));
         fs::write(&path, format!("console.log({i});\n").repeat(60)).unwrap();
-        age(&path, 3600);
+        crate::util::age(&path, 3600);
     }
     let first = bake(&config(folder.path(), cache.path())).unwrap();
     assert!(first.stats.bytes_read > 0);
@@ -111,12 +100,12 @@ fn a_file_changed_to_the_same_size_is_read_again() {
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("a.css");
     fs::write(&path, ".a { color: red; }\n".repeat(40)).unwrap();
-    age(&path, 3600);
+    crate::util::age(&path, 3600);
     let first = bake(&config(folder.path(), cache.path())).unwrap();
 
     // Same length, other bytes, another (old) modification time.
     fs::write(&path, ".b { color: red; }\n".repeat(40)).unwrap();
-    age(&path, 7200);
+    crate::util::age(&path, 7200);
     let second = bake(&config(folder.path(), cache.path())).unwrap();
     assert_eq!(second.stats.unchanged, 0);
     assert_ne!(second.files[0].hash, first.files[0].hash);
@@ -132,7 +121,7 @@ fn a_stamp_is_not_trusted_when_a_variant_is_missing() {
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("a.css");
     fs::write(&path, ".a { margin: 0 }\n".repeat(50)).unwrap();
-    age(&path, 3600);
+    crate::util::age(&path, 3600);
     bake(&config(folder.path(), cache.path())).unwrap();
     // The cache lost its entries (say, cleaned by hand) but kept the stamps.
     for entry in fs::read_dir(cache.path()).unwrap() {

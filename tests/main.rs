@@ -7,5 +7,6 @@ mod e2e;
 mod export;
 mod filters;
 mod nginx;
+mod pack;
 mod service;
 mod util;

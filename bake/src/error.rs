@@ -78,6 +78,13 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A file changed while it was being baked (its bytes no longer have the hash it was given).
+    #[error("`{}` changed during the build; build again", .0.display())]
+    Changed(PathBuf),
+    /// A file, or the text describing it, is too large for the embedded table (4 GiB of bytes,
+    /// 64 KiB of path, content type and integrity string).
+    #[error("`{}` is too large to embed", .0.display())]
+    TooLarge(PathBuf),
     /// A codec failed to compress.
     #[error("cannot compress `{path}` with {codec}: {source}")]
     Compress {

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kiln_bake::{BakedFile, Cache, Codec, Origin, Stored};
+use kiln_bake::{BakedFile, Cache, Origin, Pack};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::{DeriveInput, LitStr};
@@ -15,10 +15,10 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     match attr::parse(input) {
         Ok(config) => {
             let start = std::time::Instant::now();
-            match bake(&config) {
-                Ok(files) => {
+            match bake(input, &config) {
+                Ok((files, pack)) => {
                     let baked = start.elapsed();
-                    let tokens = generate(input, &config, &files);
+                    let tokens = generate(input, &config, &files, Some(&pack));
                     if let Some(path) = std::env::var_os("KILN_EXPAND_TO") {
                         // Debugging aid: the generated code, as rustc will see it.
                         let _ = std::fs::write(path, tokens.to_string());
@@ -49,7 +49,7 @@ fn report_timings(
         .map(|f| f.len + f.variants.iter().map(|v| v.len).sum::<u64>())
         .sum();
     eprintln!(
-        "kiln: {}: {} files, {:.1} MB embedded; walk, hash and compress {:.3} s, generate {:.3} s",
+        "kiln: {}: {} files, {:.1} MB; walk, hash, compress and pack {:.3} s, generate {:.3} s",
         input.ident,
         files.len(),
         bytes as f64 / 1e6,
@@ -78,13 +78,14 @@ fn fallback(input: &DeriveInput, config: Option<&Config>, error: syn::Error) -> 
     let mut tokens = error.to_compile_error();
     // A generic type cannot take the generated items (that is the error being reported).
     if input.generics.params.is_empty() {
-        tokens.extend(generate(input, config, &[]));
+        tokens.extend(generate(input, config, &[], None));
     }
     tokens
 }
 
-/// Resolves the folder and the cache, and runs kiln-bake; errors point at the attribute at fault.
-fn bake(config: &Config) -> syn::Result<Vec<BakedFile>> {
+/// Resolves the folder and the cache, runs kiln-bake and writes the pack; errors point at the
+/// attribute at fault.
+fn bake(input: &DeriveInput, config: &Config) -> syn::Result<(Vec<BakedFile>, Pack)> {
     let written = config.folder.value();
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     let folder = kiln_bake::resolve_folder(&written, Path::new(&manifest_dir), |name| {
@@ -98,15 +99,25 @@ fn bake(config: &Config) -> syn::Result<Vec<BakedFile>> {
         ));
     }
 
+    let cache = Cache::new(cache_dir());
+    if cache.dir().to_str().is_none() {
+        return Err(syn::Error::new(
+            config.folder.span(),
+            format!(
+                "the compression cache `{}` is not a valid UTF-8 path; set KILN_CACHE_DIR to one",
+                cache.dir().display()
+            ),
+        ));
+    }
     let bake_config = kiln_bake::Config {
         include: config.include.iter().map(LitStr::value).collect(),
         exclude: config.exclude.iter().map(LitStr::value).collect(),
         codecs: config.codecs.clone(),
-        cache: Some(Cache::new(cache_dir())),
+        cache: Some(cache.clone()),
         jobs: std::env::var("KILN_JOBS").ok().and_then(|j| j.parse().ok()),
         ..kiln_bake::Config::new(&folder)
     };
-    let baked = kiln_bake::bake(&bake_config).map_err(|error| {
+    let to_syn = |error: kiln_bake::Error| {
         let span = match error.origin() {
             Origin::Include(i) => config.include.get(i).map(LitStr::span),
             Origin::Exclude(i) => config.exclude.get(i).map(LitStr::span),
@@ -124,8 +135,23 @@ fn bake(config: &Config) -> syn::Result<Vec<BakedFile>> {
             message = message.replace(&*folder.to_string_lossy(), written.trim_end_matches('/'));
         }
         syn::Error::new(span, message)
-    })?;
-    Ok(baked.files)
+    };
+    let baked = kiln_bake::bake(&bake_config).map_err(to_syn)?;
+    let env = |name| std::env::var(name).unwrap_or_default();
+    let bundle_id = format!(
+        "{manifest_dir}\n{}\n{}\n{}\n{}",
+        env("CARGO_PKG_NAME"),
+        env("CARGO_CRATE_NAME"),
+        input.ident,
+        folder.display(),
+    );
+    let options = kiln_bake::PackOptions {
+        prefix: &config.prefix,
+        compressed_only: config.compressed_only,
+        bundle_id: &bundle_id,
+    };
+    let pack = kiln_bake::write_pack(&baked.files, &options, &cache).map_err(to_syn)?;
+    Ok((baked.files, pack))
 }
 
 /// `KILN_CACHE_DIR` if set, else `<target>/kiln-cache` as kiln-macros' build script found it.
@@ -135,35 +161,49 @@ fn cache_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("KILN_DEFAULT_CACHE_DIR")))
 }
 
-fn generate(input: &DeriveInput, config: &Config, files: &[BakedFile]) -> TokenStream {
+fn generate(
+    input: &DeriveInput,
+    config: &Config,
+    files: &[BakedFile],
+    pack: Option<&Pack>,
+) -> TokenStream {
     let span = config.folder.span();
     let krate = &config.krate;
     let ident = &input.ident;
     let vis = &input.vis;
-    let prefix = &config.prefix;
-
-    let assets = files
-        .iter()
-        .map(|file| asset(krate, prefix, file, config.compressed_only));
-    let count = files.len();
-    let manifest = kiln_bake::manifest_json(files);
 
     let allows = input.attrs.iter().filter(|a| a.path().is_ident("allow"));
     let warnings = large_file_warnings(files, span, quote!(#(#allows)*));
-    let assets_static = format_ident!("__KILN_ASSETS", span = span);
     let bundle_static = format_ident!("__KILN_BUNDLE", span = span);
+
+    // Pack file names are hex digests in a cache path `bake` checked is UTF-8.
+    let lossy = |path: &PathBuf| path.to_string_lossy().into_owned();
+    let meta = match pack {
+        Some(pack) => {
+            let meta = lossy(&pack.meta);
+            quote!(::core::include_bytes!(#meta))
+        }
+        None => quote!(&[]),
+    };
+    let chunks = pack
+        .map(|p| p.chunks.iter().map(lossy))
+        .into_iter()
+        .flatten();
+    // The bytes come from the pack; these unused constants make Cargo rebuild the crate when one
+    // of the files changes (stable Rust has no other way for a macro to declare a dependency).
+    let count = files.len();
+    let sources = files.iter().map(|f| f.source.to_string_lossy());
 
     quote_spanned! {span=>
         #warnings
 
         #[doc(hidden)]
         const _: () = {
-            static #assets_static: [#krate::Asset; #count] = [#(#assets),*];
-            static #bundle_static: #krate::Bundle = #krate::Bundle::new(
-                #prefix,
-                &#assets_static,
-                #manifest,
+            static #bundle_static: #krate::Bundle = #krate::Bundle::packed(
+                #meta,
+                &[#(::core::include_bytes!(#chunks)),*],
             );
+            const _: [&[u8]; #count] = [#(::core::include_bytes!(#sources)),*];
 
             #[automatically_derived]
             impl #krate::Embed for #ident {
@@ -241,112 +281,4 @@ fn large_file_warnings(files: &[BakedFile], span: Span, allows: TokenStream) -> 
         });
     }
     tokens
-}
-
-/// The `Asset::new(...)` expression of one file. Everything is inline in the one `static` table:
-/// every extra item costs rustc time.
-fn asset(
-    krate: &syn::Path,
-    prefix: &str,
-    file: &BakedFile,
-    compressed_only: Option<u64>,
-) -> TokenStream {
-    // One literal with every string of the asset, and where each ends: one allocation for
-    // rustc's const evaluation and one pointer in the binary instead of six.
-    let url_path = kiln_bake::url_encode(&file.fingerprinted);
-    let url_start = format!("{prefix}/");
-    let mut text = String::new();
-    let mut ends = Vec::with_capacity(6);
-    for part in [
-        file.path.as_str(),
-        &file.fingerprinted,
-        &url_start,
-        &url_path,
-        &file.content_type,
-        &file.integrity,
-    ] {
-        text.push_str(part);
-        ends.push(text.len());
-    }
-    let Ok(ends) = ends
-        .iter()
-        .map(|&e| u16::try_from(e))
-        .collect::<Result<Vec<u16>, _>>()
-    else {
-        return syn::Error::new(
-            Span::call_site(),
-            format!("the path `{}` is too long to embed", file.path),
-        )
-        .to_compile_error();
-    };
-    let hash = &file.hash;
-    let lazy = compressed_only.is_some_and(|min_size| {
-        file.len >= min_size
-            && file
-                .variants
-                .iter()
-                .any(|v| matches!(v.codec, Codec::Brotli | Codec::Gzip))
-    });
-    let etag = format!("\"{hash}\"");
-    let identity = if lazy {
-        // No identity bytes in the binary; an unused constant still makes Cargo rebuild the
-        // crate when the file changes.
-        let source = file.source.to_string_lossy();
-        let bytes = quote!({
-            const _: &[u8] = ::core::include_bytes!(#source);
-            &[]
-        });
-        variant(krate, quote!(Identity), bytes, file.len, &etag)
-    } else {
-        let source = file.source.to_string_lossy();
-        variant(
-            krate,
-            quote!(Identity),
-            quote!(::core::include_bytes!(#source)),
-            file.len,
-            &etag,
-        )
-    };
-    let variants: Vec<TokenStream> = file
-        .variants
-        .iter()
-        .filter_map(|v| {
-            let encoding = match v.codec {
-                Codec::Brotli => quote!(Brotli),
-                Codec::Zstd => quote!(Zstd),
-                _ => quote!(Gzip),
-            };
-            let etag = format!("\"{hash}-{}\"", v.codec.token());
-            match &v.stored {
-                Stored::File(cached) => {
-                    // Cache entries are named by hex hash and codec: UTF-8.
-                    let cached = cached.to_string_lossy();
-                    let bytes = quote!(::core::include_bytes!(#cached));
-                    Some(variant(krate, encoding, bytes, v.len, &etag))
-                }
-                // `bake` always configures a cache, so variants are files: bytes never travel as
-                // literals in the token stream.
-                Stored::Memory(_) => None,
-            }
-        })
-        .collect();
-    quote! {
-        #krate::Asset::new(#text, [#(#ends),*], #identity, &[#(#variants),*], #lazy)
-    }
-}
-
-/// `Variant::new(...)`: the entity tag and the length in decimal share one literal.
-fn variant(
-    krate: &syn::Path,
-    encoding: TokenStream,
-    bytes: TokenStream,
-    len: u64,
-    etag: &str,
-) -> TokenStream {
-    let text = format!("{etag}{len}");
-    let split = etag.len();
-    let len = len as usize;
-    quote! {
-        #krate::__private::Variant::new(#krate::Encoding::#encoding, #bytes, #len, #text, #split)
-    }
 }

@@ -9,7 +9,7 @@ use rustc_hash::FxBuildHasher;
 /// The bit of an index entry that marks a fingerprinted path.
 const FINGERPRINTED: u32 = 1 << 31;
 
-use crate::asset::Asset;
+use crate::asset::{Asset, Variant};
 
 /// Implemented by `#[derive(kiln::Embed)]`: gives generic code access to the bundle.
 ///
@@ -45,66 +45,94 @@ impl Match {
 
 /// The assets of one `#[derive(kiln::Embed)]`, sorted by path.
 ///
-/// The first lookup indexes every plain and fingerprinted path in a hash map (one allocation,
-/// once); every lookup after that hashes the path once and compares one key.
+/// The derive embeds a bundle as a pack (see the `pack` module): the first use of the bundle reads
+/// it into a table of [`Asset`]s (one allocation for the assets, one for their variants, kept for
+/// the life of the program; no bytes are copied). The first lookup indexes every plain and
+/// fingerprinted path in a hash map; every lookup after that hashes the path once and compares
+/// one key.
 #[derive(Debug)]
 pub struct Bundle {
-    prefix: &'static str,
-    assets: &'static [Asset],
-    manifest: &'static str,
+    meta: &'static [u8],
+    chunks: &'static [&'static [u8]],
     base_url: RwLock<Option<Arc<str>>>,
+    loaded: OnceLock<Loaded>,
+    variants: OnceLock<Box<[Variant]>>,
     index: OnceLock<HashMap<&'static str, u32, FxBuildHasher>>,
 }
 
+#[derive(Debug)]
+struct Loaded {
+    prefix: &'static str,
+    manifest: &'static str,
+    assets: Box<[Asset]>,
+}
+
 impl Bundle {
+    /// Used by the derive: `meta` and `chunks` are the pack `kiln-bake` wrote (an empty `meta` is
+    /// an empty bundle).
     #[doc(hidden)]
-    pub const fn new(
-        prefix: &'static str,
-        assets: &'static [Asset],
-        manifest: &'static str,
-    ) -> Self {
+    pub const fn packed(meta: &'static [u8], chunks: &'static [&'static [u8]]) -> Self {
         Bundle {
-            prefix,
-            assets,
-            manifest,
+            meta,
+            chunks,
             base_url: RwLock::new(None),
+            loaded: OnceLock::new(),
+            variants: OnceLock::new(),
             index: OnceLock::new(),
         }
     }
 
+    fn loaded(&'static self) -> &'static Loaded {
+        self.loaded.get_or_init(|| {
+            let header = crate::pack::header(self.meta);
+            let variants = self
+                .variants
+                .get_or_init(|| header.variants(self.chunks).into_boxed_slice());
+            Loaded {
+                prefix: header.prefix,
+                manifest: header.manifest,
+                assets: header.assets(self.chunks, variants).into_boxed_slice(),
+            }
+        })
+    }
+
+    fn assets(&'static self) -> &'static [Asset] {
+        &self.loaded().assets
+    }
+
     /// The URL prefix the bundle is served under, without a trailing `/` (`/static`; empty for
     /// the root).
-    pub const fn prefix(&self) -> &'static str {
-        self.prefix
+    pub fn prefix(&'static self) -> &'static str {
+        self.loaded().prefix
     }
 
     /// Every asset, in path order.
-    pub fn iter(&self) -> std::slice::Iter<'static, Asset> {
-        self.assets.iter()
+    pub fn iter(&'static self) -> std::slice::Iter<'static, Asset> {
+        self.assets().iter()
     }
 
     /// How many assets there are.
-    pub const fn len(&self) -> usize {
-        self.assets.len()
+    pub fn len(&'static self) -> usize {
+        self.assets().len()
     }
 
     /// Whether the bundle is empty.
-    pub const fn is_empty(&self) -> bool {
-        self.assets.is_empty()
+    pub fn is_empty(&'static self) -> bool {
+        self.assets().is_empty()
     }
 
     /// Looks up a path relative to the folder, plain (`css/app.css`) or fingerprinted
     /// (`css/app.3f2a9c1e8b47.css`). A leading `/` is ignored. A fingerprinted path only matches
     /// when its hash is the current content's.
-    pub fn get(&self, path: &str) -> Option<&'static Asset> {
+    pub fn get(&'static self, path: &str) -> Option<&'static Asset> {
         self.lookup(path).map(Match::asset)
     }
 
     /// Like [`get`](Self::get), and tells whether the path was the fingerprinted one. A path that
     /// is both (a file literally named like another file's fingerprinted form) is plain.
-    pub fn lookup(&self, path: &str) -> Option<Match> {
+    pub fn lookup(&'static self, path: &str) -> Option<Match> {
         let (index, fingerprinted) = self.slot(path)?;
-        let asset = self.assets.get(index)?;
+        let asset = self.assets().get(index)?;
         Some(if fingerprinted {
             Match::Fingerprinted(asset)
         } else {
@@ -114,16 +142,17 @@ impl Bundle {
 
     /// The index of the asset at `path` in [`iter`](Self::iter) order, and whether the path was
     /// the fingerprinted one.
-    pub(crate) fn slot(&self, path: &str) -> Option<(usize, bool)> {
+    pub(crate) fn slot(&'static self, path: &str) -> Option<(usize, bool)> {
         let path = path.strip_prefix('/').unwrap_or(path);
         let index = self.index.get_or_init(|| {
-            let mut map = HashMap::with_capacity_and_hasher(self.assets.len() * 2, FxBuildHasher);
+            let assets = self.assets();
+            let mut map = HashMap::with_capacity_and_hasher(assets.len() * 2, FxBuildHasher);
             // Fingerprinted paths first, so that a file named exactly like another file's
             // fingerprinted form is found under its own (plain) name.
-            for (i, asset) in (0u32..).zip(self.assets) {
+            for (i, asset) in (0u32..).zip(assets) {
                 map.insert(asset.fingerprinted_path(), i | FINGERPRINTED);
             }
-            for (i, asset) in (0u32..).zip(self.assets) {
+            for (i, asset) in (0u32..).zip(assets) {
                 map.insert(asset.path(), i);
             }
             map
@@ -133,13 +162,13 @@ impl Bundle {
     }
 
     /// The asset at `index` in [`iter`](Self::iter) order.
-    pub(crate) fn asset_at(&self, index: usize) -> Option<&'static Asset> {
-        self.assets.get(index)
+    pub(crate) fn asset_at(&'static self, index: usize) -> Option<&'static Asset> {
+        self.assets().get(index)
     }
 
     /// The fingerprinted URL of `path`: the base URL if one is set, else the prefix, then the
     /// percent-encoded fingerprinted path. `None` if there is no such asset.
-    pub fn url(&self, path: &str) -> Option<Cow<'static, str>> {
+    pub fn url(&'static self, path: &str) -> Option<Cow<'static, str>> {
         let asset = self.get(path)?;
         let base = self.base_url.read().unwrap_or_else(|e| e.into_inner());
         Some(match base.as_deref() {
@@ -171,7 +200,7 @@ impl Bundle {
 
     /// The manifest, `{"css/app.css": "css/app.3f2a9c1e8b47.css", ...}`: the shape of the
     /// `paths` map of Django's `staticfiles.json`.
-    pub const fn manifest_json(&self) -> &'static str {
-        self.manifest
+    pub fn manifest_json(&'static self) -> &'static str {
+        self.loaded().manifest
     }
 }

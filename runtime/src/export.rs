@@ -70,7 +70,7 @@ impl Bundle {
     /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn export(&self, dir: impl AsRef<Path>) -> Result<Exported, ExportError> {
+    pub fn export(&'static self, dir: impl AsRef<Path>) -> Result<Exported, ExportError> {
         let dir = dir.as_ref();
         let mut report = Exported::default();
         for asset in self.iter() {

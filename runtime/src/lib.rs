@@ -142,6 +142,7 @@ mod asset;
 mod bundle;
 mod decode;
 mod export;
+mod pack;
 mod service;
 
 pub use crate::asset::{Asset, Encoding, Variant};

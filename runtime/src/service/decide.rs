@@ -52,7 +52,7 @@ pub(crate) fn decide(
     method: &Method,
     uri_path: &str,
     headers: &HeaderMap,
-    bundle: &Bundle,
+    bundle: &'static Bundle,
     config: &Config,
 ) -> Decision {
     if method != Method::GET && method != Method::HEAD {
@@ -99,7 +99,7 @@ pub(crate) fn decide(
 
 /// Looks the request path up: the plain path, then the path without the bundle's prefix (for a
 /// service mounted at the root rather than with `nest_service`), then the fallback.
-fn find(uri_path: &str, bundle: &Bundle, config: &Config) -> Option<Found> {
+fn find(uri_path: &str, bundle: &'static Bundle, config: &Config) -> Option<Found> {
     // `None`: the path was refused (it tries to leave the bundle), and gets no fallback either;
     // `Some(None)`: a safe path that is not in the bundle.
     let matched = path::with_resolved(uri_path, |path| {
