@@ -38,6 +38,9 @@ const CHUNK_MAX: u64 = 1 << 20;
 /// digit (one in four): boundaries then depend on nearby files only, so an edit that changes a
 /// file's size does not move every later boundary (and rewrite every later chunk).
 const CHUNK_MIN: u64 = 1 << 18;
+/// Brotli quality of the meta: 5 compresses 1.4 MB in 30 ms to within 2% of quality 9's size
+/// (quality 11 would take seconds, on every build that changes an asset).
+const META_QUALITY: i32 = 5;
 /// Pack files no bundle lists, and older than this, are removed.
 const UNUSED_GRACE: Duration = Duration::from_secs(3600);
 /// A bundle's list of pack files not rewritten for this long is forgotten.
@@ -204,9 +207,20 @@ pub fn write_pack(
         chunk_paths.push(path);
     }
 
-    let meta = meta(files, options, &located)?;
-    let meta_path = dir.join(format!("{}.meta", &hex(&Sha256::digest(&meta))[..32]));
+    let body = meta(files, options, &located)?;
+    let meta_path = dir.join(format!("{}.meta", &hex(&Sha256::digest(&body))[..32]));
     if fs::metadata(&meta_path).is_err() {
+        let mut meta = Vec::with_capacity(body.len() / 3 + 16);
+        meta.extend_from_slice(MAGIC);
+        put_u32(&mut meta, VERSION);
+        put_u32(&mut meta, body.len() as u32);
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: META_QUALITY,
+            size_hint: body.len(),
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &body[..], &mut meta, &params)
+            .map_err(cache_error(&meta_path))?;
         cache
             .write_atomically(&meta_path, &meta)
             .map_err(cache_error(&meta_path))?;
@@ -226,10 +240,12 @@ pub fn write_pack(
     Ok(pack)
 }
 
-/// The meta file's bytes. Little-endian throughout:
+/// The body of the meta file. The file is `"KILNPACK" version:u32 body_len:u32` and the body
+/// compressed with brotli at [`META_QUALITY`] (a quarter of the size: hex digests, paths and
+/// content types compress well). Little-endian throughout:
 ///
 /// ```text
-/// header   "KILNPACK" version:u32 assets:u32 variants:u32 text_len:u32
+/// header   assets:u32 variants:u32 text_len:u32
 ///          prefix:(off:u32 len:u32) manifest:(off:u32 len:u32)
 /// text     text_len bytes of UTF-8
 /// assets   assets x { text_off:u32 ends:[u16; 6] compressed_only:u8 identity:VARIANT
@@ -318,9 +334,7 @@ fn meta(
         }
     }
 
-    let mut out = Vec::with_capacity(40 + text.len() + assets.len() + variants.len());
-    out.extend_from_slice(MAGIC);
-    put_u32(&mut out, VERSION);
+    let mut out = Vec::with_capacity(28 + text.len() + assets.len() + variants.len());
     put_u32(&mut out, files.len() as u32);
     put_u32(&mut out, (variants.len() / VARIANT_LEN) as u32);
     put_u32(&mut out, text.len() as u32);

@@ -46,8 +46,8 @@ impl Match {
 /// The assets of one `#[derive(kiln::Embed)]`, sorted by path.
 ///
 /// The derive embeds a bundle as a pack (see the `pack` module): the first use of the bundle reads
-/// it into a table of [`Asset`]s (one allocation for the assets, one for their variants, kept for
-/// the life of the program; no bytes are copied). The first lookup indexes every plain and
+/// it into a table of [`Asset`]s (the decompressed meta, the assets and their variants: three
+/// allocations, kept for the life of the program; the assets' bytes are not copied). The first lookup indexes every plain and
 /// fingerprinted path in a hash map; every lookup after that hashes the path once and compares
 /// one key.
 #[derive(Debug)]
@@ -55,6 +55,7 @@ pub struct Bundle {
     meta: &'static [u8],
     chunks: &'static [&'static [u8]],
     base_url: RwLock<Option<Arc<str>>>,
+    body: OnceLock<Box<[u8]>>,
     loaded: OnceLock<Loaded>,
     variants: OnceLock<Box<[Variant]>>,
     index: OnceLock<HashMap<&'static str, u32, FxBuildHasher>>,
@@ -76,6 +77,7 @@ impl Bundle {
             meta,
             chunks,
             base_url: RwLock::new(None),
+            body: OnceLock::new(),
             loaded: OnceLock::new(),
             variants: OnceLock::new(),
             index: OnceLock::new(),
@@ -84,7 +86,10 @@ impl Bundle {
 
     fn loaded(&'static self) -> &'static Loaded {
         self.loaded.get_or_init(|| {
-            let header = crate::pack::header(self.meta);
+            let body = self
+                .body
+                .get_or_init(|| crate::pack::body(self.meta).into_boxed_slice());
+            let header = crate::pack::header(body);
             let variants = self
                 .variants
                 .get_or_init(|| header.variants(self.chunks).into_boxed_slice());

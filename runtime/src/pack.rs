@@ -77,10 +77,32 @@ fn slice(text: &'static str, start: usize, len: usize) -> &'static str {
         .unwrap_or_else(|| corrupt("text out of bounds"))
 }
 
-/// Reads the header of `meta`. An empty `meta` is an empty bundle (what the derive emits next to
-/// a compile error).
-pub(crate) fn header(meta: &'static [u8]) -> Header {
+/// The body of a meta file: checks its version and decompresses it. An empty `meta` is an empty
+/// bundle (what the derive emits next to a compile error).
+pub(crate) fn body(meta: &[u8]) -> Vec<u8> {
     if meta.is_empty() {
+        return Vec::new();
+    }
+    let (Some(head), Some(version), Some(len)) = (meta.get(..8), meta.get(8..12), meta.get(12..16))
+    else {
+        corrupt("truncated");
+    };
+    let number = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    if head != MAGIC || number(version) != VERSION {
+        corrupt("not a kiln pack of this version");
+    }
+    let mut body = Vec::with_capacity(number(len) as usize);
+    if brotli_decompressor::BrotliDecompress(&mut &meta[16..], &mut body).is_err()
+        || body.len() != number(len) as usize
+    {
+        corrupt("bad compressed meta");
+    }
+    body
+}
+
+/// Reads the header of a meta `body`.
+pub(crate) fn header(body: &'static [u8]) -> Header {
+    if body.is_empty() {
         return Header {
             prefix: "",
             manifest: "{}",
@@ -91,10 +113,7 @@ pub(crate) fn header(meta: &'static [u8]) -> Header {
             variant_count: 0,
         };
     }
-    let mut cursor = Cursor { bytes: meta };
-    if cursor.take(8) != MAGIC || cursor.u32() != VERSION {
-        corrupt("not a kiln pack of this version");
-    }
+    let mut cursor = Cursor { bytes: body };
     let asset_count = cursor.usize();
     let variant_count = cursor.usize();
     let text_len = cursor.usize();
