@@ -8,5 +8,6 @@ mod export;
 mod filters;
 mod nginx;
 mod pack;
+mod rebuild;
 mod service;
 mod util;

@@ -16,9 +16,13 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
         Ok(config) => {
             let start = std::time::Instant::now();
             match bake(input, &config) {
-                Ok((files, pack)) => {
+                Ok(Output {
+                    files,
+                    pack,
+                    watched,
+                }) => {
                     let baked = start.elapsed();
-                    let tokens = generate(input, &config, &files, Some(&pack));
+                    let tokens = generate(input, &config, &files, Some((&pack, watched)));
                     if let Some(path) = std::env::var_os("KILN_EXPAND_TO") {
                         // Debugging aid: the generated code, as rustc will see it.
                         let _ = std::fs::write(path, tokens.to_string());
@@ -83,9 +87,17 @@ fn fallback(input: &DeriveInput, config: Option<&Config>, error: syn::Error) -> 
     tokens
 }
 
+/// What [`bake`] made.
+struct Output {
+    files: Vec<BakedFile>,
+    pack: Pack,
+    /// Whether the crate's build script makes Cargo rebuild it when the folder changes.
+    watched: bool,
+}
+
 /// Resolves the folder and the cache, runs kiln-bake and writes the pack; errors point at the
 /// attribute at fault.
-fn bake(input: &DeriveInput, config: &Config) -> syn::Result<(Vec<BakedFile>, Pack)> {
+fn bake(input: &DeriveInput, config: &Config) -> syn::Result<Output> {
     let written = config.folder.value();
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     let folder = kiln_bake::resolve_folder(&written, Path::new(&manifest_dir), |name| {
@@ -151,7 +163,11 @@ fn bake(input: &DeriveInput, config: &Config) -> syn::Result<(Vec<BakedFile>, Pa
         bundle_id: &bundle_id,
     };
     let pack = kiln_bake::write_pack(&baked.files, &options, &cache).map_err(to_syn)?;
-    Ok((baked.files, pack))
+    Ok(Output {
+        files: baked.files,
+        pack,
+        watched: crate::track::watched_by_build_script(&folder),
+    })
 }
 
 /// `KILN_CACHE_DIR` if set, else `<target>/kiln-cache` as kiln-macros' build script found it.
@@ -165,7 +181,7 @@ fn generate(
     input: &DeriveInput,
     config: &Config,
     files: &[BakedFile],
-    pack: Option<&Pack>,
+    pack: Option<(&Pack, bool)>,
 ) -> TokenStream {
     let span = config.folder.span();
     let krate = &config.krate;
@@ -179,20 +195,26 @@ fn generate(
     // Pack file names are hex digests in a cache path `bake` checked is UTF-8.
     let lossy = |path: &PathBuf| path.to_string_lossy().into_owned();
     let meta = match pack {
-        Some(pack) => {
+        Some((pack, _)) => {
             let meta = lossy(&pack.meta);
             quote!(::core::include_bytes!(#meta))
         }
         None => quote!(&[]),
     };
     let chunks = pack
-        .map(|p| p.chunks.iter().map(lossy))
+        .map(|(p, _)| p.chunks.iter().map(lossy))
         .into_iter()
         .flatten();
-    // The bytes come from the pack; these unused constants make Cargo rebuild the crate when one
-    // of the files changes (stable Rust has no other way for a macro to declare a dependency).
-    let count = files.len();
-    let sources = files.iter().map(|f| f.source.to_string_lossy());
+    // The bytes come from the pack. Unless the build script watches the folder, unused constants
+    // make Cargo rebuild the crate when one of the files changes (see `track`).
+    let track = match pack {
+        Some((_, false)) => {
+            let count = files.len();
+            let sources = files.iter().map(|f| f.source.to_string_lossy());
+            quote!(const _: [&[u8]; #count] = [#(::core::include_bytes!(#sources)),*];)
+        }
+        _ => TokenStream::new(),
+    };
 
     quote_spanned! {span=>
         #warnings
@@ -203,7 +225,7 @@ fn generate(
                 #meta,
                 &[#(::core::include_bytes!(#chunks)),*],
             );
-            const _: [&[u8]; #count] = [#(::core::include_bytes!(#sources)),*];
+            #track
 
             #[automatically_derived]
             impl #krate::Embed for #ident {

@@ -7,6 +7,7 @@
 
 mod attr;
 mod expand;
+mod track;
 
 use proc_macro::TokenStream;
 
