@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build-cost benchmark: Kiln against a plain crate of `include_bytes!` statics.
 
-Usage: benches/build.py CORPUS [--copies N] [--rounds R] [--work DIR] [--json FILE] [--svg FILE]
+Usage: benches/build.py CORPUS [--copies N] [--distinct] [--rounds R] [--work DIR] [--json FILE]
 
 Generates, in a scratch workspace, two binary crates over the same asset folder (CORPUS copied
 N times side by side):
@@ -136,7 +136,7 @@ def write(path, text):
     path.write_text(text)
 
 
-def setup(work, corpus, copies):
+def setup(work, corpus, copies, distinct):
     if work.exists():
         shutil.rmtree(work)
     src = work / "kiln-src"
@@ -146,6 +146,13 @@ def setup(work, corpus, copies):
     assets = work / "assets"
     for i in range(copies):
         shutil.copytree(corpus, assets / f"copy{i}")
+        if distinct and i > 0:
+            # Make every file of this copy differ from the others' (a few bytes appended), so that
+            # nothing can be stored once for several copies.
+            for path in (assets / f"copy{i}").rglob("*"):
+                if path.is_file():
+                    with open(path, "ab") as f:
+                        f.write(f"\n/* copy {i} */\n".encode())
     write(work / "Cargo.toml", f'''[workspace]
 members = ["plain", "kiln-app", "kiln-bare", "kiln-compressed", "compress-one"]
 exclude = ["kiln-src"]
@@ -223,16 +230,19 @@ def main():
     ap.add_argument("--work", type=Path, default=Path("/tmp/kiln-build-bench"))
     ap.add_argument("--json", type=Path)
     ap.add_argument("--no-cold", action="store_true", help="skip the cold-cache build")
+    ap.add_argument("--distinct", action="store_true",
+                    help="make the copies' files differ (no identical content across copies)")
     args = ap.parse_args()
     corpus = args.corpus.resolve()
     if not corpus.is_dir():
         sys.exit(f"{corpus} is not a folder")
 
     work = args.work.resolve()
-    assets = setup(work, corpus, args.copies)
+    assets = setup(work, corpus, args.copies, args.distinct)
     files = sum(1 for p in assets.rglob("*") if p.is_file())
     size = sum(p.stat().st_size for p in assets.rglob("*") if p.is_file())
-    print(f"corpus: {corpus} x{args.copies} = {files} files, {size / 1e6:.1f} MB; work dir {work}")
+    kind = ", each copy's files made distinct" if args.distinct else ""
+    print(f"corpus: {corpus} x{args.copies}{kind} = {files} files, {size / 1e6:.1f} MB; work dir {work}")
     print("warming up (dependencies, compression cache)...", flush=True)
     for package in CONTENDERS:
         cargo_build(work, package)
@@ -272,6 +282,7 @@ def main():
 
     report = {
         "corpus_files": files, "corpus_bytes": size, "copies": args.copies, "rounds": args.rounds,
+        "distinct": args.distinct,
         "median_seconds": {s: {p: median(v) for p, v in d.items()} for s, d in results.items()},
         "peak_rss_mib": {p: median(v) for p, v in memory.items()},
         "binary_bytes": binaries, "raw_bytes": raw, "variant_bytes": variant_bytes,

@@ -62,7 +62,9 @@ fn build_and_run(root: &Path, target: &Path, cache: &Path) -> [String; 2] {
         .unwrap();
     assert!(status.success(), "cargo build failed");
     ["watched", "unwatched"].map(|name| {
-        let out = Command::new(target.join("debug").join(name)).output().unwrap();
+        let out = Command::new(target.join("debug").join(name))
+            .output()
+            .unwrap();
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     })
 }
@@ -76,7 +78,10 @@ fn editing_an_embedded_file_rebuilds_the_crate() {
     scratch_workspace(root.path());
     let a = root.path().join("assets/a.txt");
     write(&a, "first");
-    assert_eq!(build_and_run(root.path(), &target, cache.path()), ["1 first", "1 first"]);
+    assert_eq!(
+        build_and_run(root.path(), &target, cache.path()),
+        ["1 first", "1 first"]
+    );
 
     // Cargo compares modification times; make sure the edit is newer than the build.
     std::thread::sleep(std::time::Duration::from_millis(1100));

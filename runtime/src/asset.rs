@@ -72,11 +72,10 @@ pub struct Variant {
 }
 
 impl Variant {
-    /// Used by the derive. `len` is the length of the representation (for a compressed-only
+    /// Built from the pack. `len` is the length of the representation (for a compressed-only
     /// identity, whose `bytes` are empty until decoded); `text` is its quoted entity tag followed
     /// by `len` in decimal, and `split` where the one ends.
-    #[doc(hidden)]
-    pub const fn new(
+    pub(crate) const fn new(
         encoding: Encoding,
         bytes: &'static [u8],
         len: usize,
@@ -131,15 +130,13 @@ impl Variant {
 
 /// A file baked into the binary by `#[derive(kiln::Embed)]`.
 ///
-/// Every string and byte slice is `'static`: it lives in the binary's read-only data, and serving
-/// it copies nothing. An asset of a `compressed_only` bundle stores no identity bytes; they are
-/// decoded from its gzip or brotli variant the first time they are needed, and kept.
-///
-/// The type has no interior mutability on purpose: rustc evaluates a `static` table of
-/// immutable values about twice as fast as one that points at mutable state.
+/// Every byte slice is `'static` and lives in the binary's read-only data; the strings live in the
+/// bundle's table, read once on first use and kept. Serving an asset copies nothing. An asset of
+/// a `compressed_only` bundle stores no identity bytes; they are decoded from its gzip or brotli
+/// variant the first time they are needed, and kept.
 #[derive(Debug)]
 pub struct Asset {
-    /// Path, fingerprinted path, URL, content type and SRI string in one literal.
+    /// Path, fingerprinted path, URL, content type and SRI string, back to back.
     text: &'static str,
     /// Where the path, the fingerprinted path end, where the URL's path part starts, and where
     /// the URL, the content type and the SRI string end.
@@ -159,11 +156,10 @@ impl PartialEq for Asset {
 impl Eq for Asset {}
 
 impl Asset {
-    /// Used by the derive: `text` holds the path, the fingerprinted path, the URL, the content
+    /// Built from the pack: `text` holds the path, the fingerprinted path, the URL, the content
     /// type and the SRI string back to back, and `ends` says where each ends (after the
     /// fingerprinted path comes where the URL's path part starts).
-    #[doc(hidden)]
-    pub const fn new(
+    pub(crate) const fn new(
         text: &'static str,
         ends: [u16; 6],
         identity: Variant,
