@@ -30,7 +30,7 @@ use crate::{BakedFile, Cache, Codec, Error, Stored, url_encode};
 /// The first bytes of every meta file.
 pub const MAGIC: &[u8; 8] = b"KILNPACK";
 /// The layout version; `kiln` refuses any other.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// A chunk is closed once it holds this much.
 const CHUNK_MAX: u64 = 1 << 20;
@@ -246,7 +246,7 @@ pub fn write_pack(
 ///
 /// ```text
 /// header   assets:u32 variants:u32 text_len:u32
-///          prefix:(off:u32 len:u32) manifest:(off:u32 len:u32)
+///          prefix:(off:u32 len:u32)
 /// text     text_len bytes of UTF-8
 /// assets   assets x { text_off:u32 ends:[u16; 6] compressed_only:u8 identity:VARIANT
 ///                     first_variant:u32 variant_count:u32 }
@@ -269,7 +269,6 @@ fn meta(
         (start as u32, s.len() as u32)
     };
     let prefix = push(options.prefix);
-    let manifest = push(&crate::manifest_json(files));
     let url_start = format!("{}/", options.prefix);
 
     let mut assets = Vec::new();
@@ -334,11 +333,11 @@ fn meta(
         }
     }
 
-    let mut out = Vec::with_capacity(28 + text.len() + assets.len() + variants.len());
+    let mut out = Vec::with_capacity(20 + text.len() + assets.len() + variants.len());
     put_u32(&mut out, files.len() as u32);
     put_u32(&mut out, (variants.len() / VARIANT_LEN) as u32);
     put_u32(&mut out, text.len() as u32);
-    for n in [prefix.0, prefix.1, manifest.0, manifest.1] {
+    for n in [prefix.0, prefix.1] {
         put_u32(&mut out, n);
     }
     out.extend_from_slice(text.as_bytes());

@@ -59,12 +59,12 @@ pub struct Bundle {
     loaded: OnceLock<Loaded>,
     variants: OnceLock<Box<[Variant]>>,
     index: OnceLock<HashMap<&'static str, u32, FxBuildHasher>>,
+    manifest: OnceLock<String>,
 }
 
 #[derive(Debug)]
 struct Loaded {
     prefix: &'static str,
-    manifest: &'static str,
     assets: Box<[Asset]>,
 }
 
@@ -81,6 +81,7 @@ impl Bundle {
             loaded: OnceLock::new(),
             variants: OnceLock::new(),
             index: OnceLock::new(),
+            manifest: OnceLock::new(),
         }
     }
 
@@ -95,7 +96,6 @@ impl Bundle {
                 .get_or_init(|| header.variants(self.chunks).into_boxed_slice());
             Loaded {
                 prefix: header.prefix,
-                manifest: header.manifest,
                 assets: header.assets(self.chunks, variants).into_boxed_slice(),
             }
         })
@@ -205,7 +205,56 @@ impl Bundle {
 
     /// The manifest, `{"css/app.css": "css/app.3f2a9c1e8b47.css", ...}`: the shape of the
     /// `paths` map of Django's `staticfiles.json`.
+    ///
+    /// It is not stored in the binary (every path in it is): the first call writes it, and it is
+    /// kept.
     pub fn manifest_json(&'static self) -> &'static str {
-        self.loaded().manifest
+        self.manifest.get_or_init(|| {
+            let mut json = String::with_capacity(self.len() * 100);
+            json.push('{');
+            for (i, asset) in self.iter().enumerate() {
+                if i > 0 {
+                    json.push(',');
+                }
+                json_string(&mut json, asset.path());
+                json.push(':');
+                json_string(&mut json, asset.fingerprinted_path());
+            }
+            json.push('}');
+            json
+        })
+    }
+}
+
+/// `s` as a JSON string: quoted, with quotes, backslashes and control characters escaped (as
+/// serde_json writes it; the other characters, non-ASCII included, go as they are).
+fn json_string(out: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_strings_escape_like_serde_json() {
+        let mut out = String::new();
+        super::json_string(&mut out, "a\"b\\c\n\u{1}\u{8}é/");
+        assert_eq!(out, r#""a\"b\\c\n\u0001\bé/""#);
     }
 }

@@ -9,12 +9,11 @@
 use crate::asset::{Asset, Encoding, Variant};
 
 const MAGIC: &[u8; 8] = b"KILNPACK";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// The meta's header, and where its records are.
 pub(crate) struct Header {
     pub(crate) prefix: &'static str,
-    pub(crate) manifest: &'static str,
     text: &'static str,
     assets: &'static [u8],
     variants: &'static [u8],
@@ -105,7 +104,6 @@ pub(crate) fn header(body: &'static [u8]) -> Header {
     if body.is_empty() {
         return Header {
             prefix: "",
-            manifest: "{}",
             text: "",
             assets: &[],
             variants: &[],
@@ -118,7 +116,6 @@ pub(crate) fn header(body: &'static [u8]) -> Header {
     let variant_count = cursor.usize();
     let text_len = cursor.usize();
     let (prefix_at, prefix_len) = (cursor.usize(), cursor.usize());
-    let (manifest_at, manifest_len) = (cursor.usize(), cursor.usize());
     let Ok(text) = std::str::from_utf8(cursor.take(text_len)) else {
         corrupt("text is not UTF-8");
     };
@@ -126,7 +123,6 @@ pub(crate) fn header(body: &'static [u8]) -> Header {
     let variants = cursor.take(variant_count.saturating_mul(VARIANT_LEN));
     Header {
         prefix: slice(text, prefix_at, prefix_len),
-        manifest: slice(text, manifest_at, manifest_len),
         text,
         assets,
         variants,
