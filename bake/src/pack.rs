@@ -30,7 +30,7 @@ use crate::{BakedFile, Cache, Codec, Error, Stored, url_encode};
 /// The first bytes of every meta file.
 pub const MAGIC: &[u8; 8] = b"KILNPACK";
 /// The layout version; `kiln` refuses any other.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// A chunk is closed once it holds this much.
 const CHUNK_MAX: u64 = 1 << 20;
@@ -241,44 +241,45 @@ pub fn write_pack(
 }
 
 /// The body of the meta file. The file is `"KILNPACK" version:u32 body_len:u32` and the body
-/// compressed with brotli at [`META_QUALITY`] (a quarter of the size: hex digests, paths and
-/// content types compress well). Little-endian throughout:
+/// compressed with brotli at [`META_QUALITY`] (a quarter of the size: paths and content types
+/// compress well). Little-endian throughout:
 ///
 /// ```text
-/// header   assets:u32 variants:u32 text_len:u32
-///          prefix:(off:u32 len:u32)
-/// text     text_len bytes of UTF-8
-/// assets   assets x { text_off:u32 ends:[u16; 6] compressed_only:u8 identity:VARIANT
-///                     first_variant:u32 variant_count:u32 }
-/// variants variants x VARIANT
-/// VARIANT  encoding:u8 chunk:u32 offset:u32 bytes_len:u32 len:u64 text_off:u32 text_len:u32
-///          split:u32
+/// header   assets:u32 variants:u32 text_len:u32 prefix_len:u32
+/// text     text_len bytes of UTF-8: the prefix, then each asset's strings
+/// assets   assets x { text_off:u32 ends:[u16; 7] compressed_only:u8 identity:VARIANT
+///                     variant_count:u8 }
+/// variants variants x VARIANT, each asset's in turn
+/// VARIANT  encoding:u8 chunk:u32 offset:u32 bytes_len:u32 len:u64
 /// ```
 ///
-/// `encoding` is 0 identity, 1 brotli, 2 zstd, 3 gzip; `bytes_len` is 0 for an empty file and for
-/// the identity of a compressed-only asset (whose `len` is still the file's length).
+/// An asset's strings are its path, fingerprinted path, URL start (prefix and `/`), URL path,
+/// content type, SRI string and content hash (hex), back to back; `ends` says where each ends,
+/// relative to `text_off`. Entity tags and decimal lengths are not stored: they are made from the
+/// hash and `len` when the pack is read, which keeps 64-character hashes out of the binary a
+/// second and third time. `encoding` is 0 identity, 1 brotli, 2 zstd, 3 gzip; `bytes_len` is 0
+/// for an empty file and for the identity of a compressed-only asset (whose `len` is still the
+/// file's length).
 fn meta(
     files: &[BakedFile],
     options: &PackOptions<'_>,
     located: &HashMap<String, Location>,
 ) -> Result<Vec<u8>, Error> {
-    let mut text = String::new();
-    let mut push = |s: &str| -> (u32, u32) {
-        let start = text.len();
-        text.push_str(s);
-        (start as u32, s.len() as u32)
-    };
-    let prefix = push(options.prefix);
+    let mut text = String::from(options.prefix);
     let url_start = format!("{}/", options.prefix);
 
     let mut assets = Vec::new();
     let mut variants = Vec::new();
+    let mut variant_count = 0u32;
     for file in files {
+        let too_large = || Error::TooLarge(file.source.clone());
         let lazy = is_compressed_only(file, options.compressed_only);
-        // The asset's strings back to back, and where each ends.
+        put_u32(
+            &mut assets,
+            u32::try_from(text.len()).map_err(|_| too_large())?,
+        );
         let url_path = url_encode(&file.fingerprinted);
-        let mut joined = String::new();
-        let mut ends = Vec::with_capacity(6);
+        let mut len = 0;
         for part in [
             file.path.as_str(),
             &file.fingerprinted,
@@ -286,41 +287,29 @@ fn meta(
             &url_path,
             &file.content_type,
             &file.integrity,
+            &file.hash,
         ] {
-            joined.push_str(part);
-            ends.push(
-                u16::try_from(joined.len()).map_err(|_| Error::TooLarge(file.source.clone()))?,
-            );
-        }
-        let (text_off, _) = push(&joined);
-        put_u32(&mut assets, text_off);
-        for end in ends {
+            text.push_str(part);
+            len += part.len();
+            let end = u16::try_from(len).map_err(|_| too_large())?;
             assets.extend_from_slice(&end.to_le_bytes());
         }
         assets.push(u8::from(lazy));
 
-        let mut variant =
-            |out: &mut Vec<u8>, code: u8, key: Option<String>, len: u64, etag: String| {
-                let (chunk, offset, bytes_len) = match key.and_then(|k| located.get(&k)) {
-                    Some(&(chunk, offset)) => (chunk, offset, len as u32),
-                    None => (0, 0, 0),
-                };
-                out.push(code);
-                put_u32(out, chunk);
-                put_u32(out, offset);
-                put_u32(out, bytes_len);
-                out.extend_from_slice(&len.to_le_bytes());
-                let text = format!("{etag}{len}");
-                let (off, text_len) = push(&text);
-                put_u32(out, off);
-                put_u32(out, text_len);
-                put_u32(out, etag.len() as u32);
+        let variant = |out: &mut Vec<u8>, code: u8, key: Option<String>, len: u64| {
+            let (chunk, offset, bytes_len) = match key.and_then(|k| located.get(&k)) {
+                Some(&(chunk, offset)) => (chunk, offset, len as u32),
+                None => (0, 0, 0),
             };
+            out.push(code);
+            put_u32(out, chunk);
+            put_u32(out, offset);
+            put_u32(out, bytes_len);
+            out.extend_from_slice(&len.to_le_bytes());
+        };
         let identity_key = (!lazy && file.len > 0).then(|| file.hash.clone());
-        let etag = format!("\"{}\"", file.hash);
-        variant(&mut assets, 0, identity_key, file.len, etag);
-        put_u32(&mut assets, (variants.len() / VARIANT_LEN) as u32);
-        put_u32(&mut assets, file.variants.len() as u32);
+        variant(&mut assets, 0, identity_key, file.len);
+        assets.push(u8::try_from(file.variants.len()).map_err(|_| too_large())?);
         for v in &file.variants {
             let code = match v.codec {
                 Codec::Brotli => 1,
@@ -328,26 +317,21 @@ fn meta(
                 Codec::Gzip => 3,
             };
             let key = format!("{}.{}", file.hash, v.codec.token());
-            let etag = format!("\"{}-{}\"", file.hash, v.codec.token());
-            variant(&mut variants, code, Some(key), v.len, etag);
+            variant(&mut variants, code, Some(key), v.len);
+            variant_count += 1;
         }
     }
 
-    let mut out = Vec::with_capacity(20 + text.len() + assets.len() + variants.len());
+    let mut out = Vec::with_capacity(16 + text.len() + assets.len() + variants.len());
     put_u32(&mut out, files.len() as u32);
-    put_u32(&mut out, (variants.len() / VARIANT_LEN) as u32);
+    put_u32(&mut out, variant_count);
     put_u32(&mut out, text.len() as u32);
-    for n in [prefix.0, prefix.1] {
-        put_u32(&mut out, n);
-    }
+    put_u32(&mut out, options.prefix.len() as u32);
     out.extend_from_slice(text.as_bytes());
     out.extend_from_slice(&assets);
     out.extend_from_slice(&variants);
     Ok(out)
 }
-
-/// Bytes of one VARIANT record.
-const VARIANT_LEN: usize = 1 + 4 * 3 + 8 + 4 * 3;
 
 fn put_u32(out: &mut Vec<u8>, n: u32) {
     out.extend_from_slice(&n.to_le_bytes());

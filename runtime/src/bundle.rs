@@ -46,8 +46,9 @@ impl Match {
 /// The assets of one `#[derive(kiln::Embed)]`, sorted by path.
 ///
 /// The derive embeds a bundle as a pack (see the `pack` module): the first use of the bundle reads
-/// it into a table of [`Asset`]s (the decompressed meta, the assets and their variants: three
-/// allocations, kept for the life of the program; the assets' bytes are not copied). The first lookup indexes every plain and
+/// it into a table of [`Asset`]s (the decompressed meta, the entity tags, the assets and their
+/// variants: four allocations, kept for the life of the program; the assets' bytes are not
+/// copied). The first lookup indexes every plain and
 /// fingerprinted path in a hash map; every lookup after that hashes the path once and compares
 /// one key.
 #[derive(Debug)]
@@ -56,6 +57,7 @@ pub struct Bundle {
     chunks: &'static [&'static [u8]],
     base_url: RwLock<Option<Arc<str>>>,
     body: OnceLock<Box<[u8]>>,
+    texts: OnceLock<Box<str>>,
     loaded: OnceLock<Loaded>,
     variants: OnceLock<Box<[Variant]>>,
     index: OnceLock<HashMap<&'static str, u32, FxBuildHasher>>,
@@ -78,6 +80,7 @@ impl Bundle {
             chunks,
             base_url: RwLock::new(None),
             body: OnceLock::new(),
+            texts: OnceLock::new(),
             loaded: OnceLock::new(),
             variants: OnceLock::new(),
             index: OnceLock::new(),
@@ -90,13 +93,11 @@ impl Bundle {
             let body = self
                 .body
                 .get_or_init(|| crate::pack::body(self.meta).into_boxed_slice());
-            let header = crate::pack::header(body);
-            let variants = self
-                .variants
-                .get_or_init(|| header.variants(self.chunks).into_boxed_slice());
+            let parsed = crate::pack::parse(body, self.chunks);
+            let texts = self.texts.get_or_init(|| parsed.texts().into_boxed_str());
             Loaded {
-                prefix: header.prefix,
-                assets: header.assets(self.chunks, variants).into_boxed_slice(),
+                prefix: parsed.prefix,
+                assets: parsed.assets(texts, &self.variants).into_boxed_slice(),
             }
         })
     }

@@ -9,17 +9,7 @@
 use crate::asset::{Asset, Encoding, Variant};
 
 const MAGIC: &[u8; 8] = b"KILNPACK";
-const VERSION: u32 = 2;
-
-/// The meta's header, and where its records are.
-pub(crate) struct Header {
-    pub(crate) prefix: &'static str,
-    text: &'static str,
-    assets: &'static [u8],
-    variants: &'static [u8],
-    asset_count: usize,
-    variant_count: usize,
-}
+const VERSION: u32 = 3;
 
 /// Reads little-endian numbers off a byte slice; running off the end is a corrupt pack.
 struct Cursor {
@@ -99,42 +89,32 @@ pub(crate) fn body(meta: &[u8]) -> Vec<u8> {
     body
 }
 
-/// Reads the header of a meta `body`.
-pub(crate) fn header(body: &'static [u8]) -> Header {
-    if body.is_empty() {
-        return Header {
-            prefix: "",
-            text: "",
-            assets: &[],
-            variants: &[],
-            asset_count: 0,
-            variant_count: 0,
-        };
-    }
-    let mut cursor = Cursor { bytes: body };
-    let asset_count = cursor.usize();
-    let variant_count = cursor.usize();
-    let text_len = cursor.usize();
-    let (prefix_at, prefix_len) = (cursor.usize(), cursor.usize());
-    let Ok(text) = std::str::from_utf8(cursor.take(text_len)) else {
-        corrupt("text is not UTF-8");
-    };
-    let assets = cursor.take(asset_count.saturating_mul(ASSET_LEN));
-    let variants = cursor.take(variant_count.saturating_mul(VARIANT_LEN));
-    Header {
-        prefix: slice(text, prefix_at, prefix_len),
-        text,
-        assets,
-        variants,
-        asset_count,
-        variant_count,
-    }
+/// One representation as the meta describes it.
+struct Raw {
+    encoding: Encoding,
+    bytes: &'static [u8],
+    len: u64,
 }
 
-const VARIANT_LEN: usize = 1 + 4 * 3 + 8 + 4 * 3;
-const ASSET_LEN: usize = 4 + 2 * 6 + 1 + VARIANT_LEN + 4 + 4;
+/// One asset as the meta describes it.
+struct Record {
+    /// Path, fingerprinted path, URL, content type and SRI string, back to back.
+    text: &'static str,
+    ends: [u16; 6],
+    hash: &'static str,
+    compressed_only: bool,
+    identity: Raw,
+    variants: usize,
+}
 
-fn variant(cursor: &mut Cursor, text: &'static str, chunks: &[&'static [u8]]) -> Variant {
+/// The records of a meta body, before the entity tags are made.
+pub(crate) struct Parsed {
+    pub(crate) prefix: &'static str,
+    records: Vec<Record>,
+    variants: Vec<Raw>,
+}
+
+fn raw(cursor: &mut Cursor, chunks: &[&'static [u8]]) -> Raw {
     let encoding = match cursor.u8() {
         0 => Encoding::Identity,
         1 => Encoding::Brotli,
@@ -143,8 +123,7 @@ fn variant(cursor: &mut Cursor, text: &'static str, chunks: &[&'static [u8]]) ->
         _ => corrupt("unknown encoding"),
     };
     let (chunk, offset, bytes_len) = (cursor.usize(), cursor.usize(), cursor.usize());
-    let len = usize::try_from(cursor.u64()).unwrap_or_else(|_| corrupt("length"));
-    let (text_at, text_len, split) = (cursor.usize(), cursor.usize(), cursor.usize());
+    let len = cursor.u64();
     let bytes: &'static [u8] = if bytes_len == 0 {
         &[]
     } else {
@@ -153,45 +132,126 @@ fn variant(cursor: &mut Cursor, text: &'static str, chunks: &[&'static [u8]]) ->
             .and_then(|c| c.get(offset..offset.checked_add(bytes_len)?))
             .unwrap_or_else(|| corrupt("bytes out of bounds"))
     };
-    let text = slice(text, text_at, text_len);
-    if !text.is_char_boundary(split) {
-        corrupt("entity tag");
+    Raw {
+        encoding,
+        bytes,
+        len,
     }
-    Variant::new(encoding, bytes, len, text, split)
 }
 
-impl Header {
-    /// Every variant of every asset (not identities), in asset order.
-    pub(crate) fn variants(&self, chunks: &[&'static [u8]]) -> Vec<Variant> {
-        let mut cursor = Cursor {
-            bytes: self.variants,
+/// Reads a meta `body` (see `body`); an empty one is an empty bundle.
+pub(crate) fn parse(body: &'static [u8], chunks: &[&'static [u8]]) -> Parsed {
+    if body.is_empty() {
+        return Parsed {
+            prefix: "",
+            records: Vec::new(),
+            variants: Vec::new(),
         };
-        (0..self.variant_count)
-            .map(|_| variant(&mut cursor, self.text, chunks))
-            .collect()
+    }
+    let mut cursor = Cursor { bytes: body };
+    let (asset_count, variant_count) = (cursor.usize(), cursor.usize());
+    let (text_len, prefix_len) = (cursor.usize(), cursor.usize());
+    let Ok(text) = std::str::from_utf8(cursor.take(text_len)) else {
+        corrupt("text is not UTF-8");
+    };
+    let records = (0..asset_count)
+        .map(|_| {
+            let start = cursor.usize();
+            let mut ends = [0; 6];
+            for end in &mut ends {
+                *end = cursor.u16();
+            }
+            let hash_end = usize::from(cursor.u16());
+            let strings = slice(text, start, hash_end);
+            let compressed_only = cursor.u8() != 0;
+            let identity = raw(&mut cursor, chunks);
+            let variants = usize::from(cursor.u8());
+            let Some((text, hash)) = strings.split_at_checked(usize::from(ends[5])) else {
+                corrupt("hash");
+            };
+            Record {
+                text,
+                ends,
+                hash,
+                compressed_only,
+                identity,
+                variants,
+            }
+        })
+        .collect();
+    let variants = (0..variant_count)
+        .map(|_| raw(&mut cursor, chunks))
+        .collect();
+    Parsed {
+        prefix: slice(text, 0, prefix_len),
+        records,
+        variants,
+    }
+}
+
+impl Parsed {
+    /// Every representation's entity tag followed by its length in decimal, identity then
+    /// variants, asset after asset, in one string.
+    pub(crate) fn texts(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::with_capacity(self.records.len() * 200);
+        let mut variants = self.variants.iter();
+        for record in &self.records {
+            let hash = record.hash;
+            let _ = write!(out, "\"{hash}\"{}", record.identity.len);
+            for v in variants.by_ref().take(record.variants) {
+                let _ = write!(out, "\"{hash}-{}\"{}", v.encoding.as_str(), v.len);
+            }
+        }
+        out
     }
 
-    /// The assets, whose variants are slices of `variants` (what [`variants`](Self::variants)
-    /// returned, now at its final, `'static` address).
+    /// The variants and the assets, given what [`texts`](Self::texts) made (now at its final,
+    /// `'static` address) and a place for the variants to live (they must be `'static` before
+    /// the assets can point at them).
     pub(crate) fn assets(
         &self,
-        chunks: &[&'static [u8]],
-        variants: &'static [Variant],
+        texts: &'static str,
+        variants_home: &'static std::sync::OnceLock<Box<[Variant]>>,
     ) -> Vec<Asset> {
-        let mut cursor = Cursor { bytes: self.assets };
-        (0..self.asset_count)
-            .map(|_| {
-                let text_at = cursor.usize();
-                let ends = [(); 6].map(|()| cursor.u16());
-                let compressed_only = cursor.u8() != 0;
-                let identity = variant(&mut cursor, self.text, chunks);
-                let (first, count) = (cursor.usize(), cursor.usize());
-                let own = first
-                    .checked_add(count)
-                    .and_then(|end| variants.get(first..end))
+        let mut at = 0;
+        let mut represent = |raw: &Raw, hash: &str| {
+            let tag = match raw.encoding {
+                Encoding::Identity => hash.len() + 2,
+                e => hash.len() + 3 + e.as_str().len(),
+            };
+            let len = usize::try_from(raw.len).unwrap_or_else(|_| corrupt("length"));
+            let digits = len.checked_ilog10().unwrap_or(0) as usize + 1;
+            let text = slice(texts, at, tag + digits);
+            at += tag + digits;
+            Variant::new(raw.encoding, raw.bytes, len, text, tag)
+        };
+        let mut identities = Vec::with_capacity(self.records.len());
+        let mut variants = Vec::with_capacity(self.variants.len());
+        let mut raws = self.variants.iter();
+        for record in &self.records {
+            identities.push(represent(&record.identity, record.hash));
+            for raw in raws.by_ref().take(record.variants) {
+                variants.push(represent(raw, record.hash));
+            }
+        }
+        let variants: &'static [Variant] = variants_home.get_or_init(|| variants.into());
+        let mut first = 0;
+        self.records
+            .iter()
+            .zip(identities)
+            .map(|(record, identity)| {
+                let own = variants
+                    .get(first..first + record.variants)
                     .unwrap_or_else(|| corrupt("variants out of bounds"));
-                let text = slice(self.text, text_at, usize::from(ends[5]));
-                Asset::new(text, ends, identity, own, compressed_only)
+                first += record.variants;
+                Asset::new(
+                    record.text,
+                    record.ends,
+                    identity,
+                    own,
+                    record.compressed_only,
+                )
             })
             .collect()
     }
