@@ -29,44 +29,63 @@ impl Preferences {
         let mut present = false;
         for value in headers.get_all(ACCEPT_ENCODING) {
             present = true;
-            for entry in value.as_bytes().split(|&b| b == b',') {
-                let mut parts = entry.split(|&b| b == b';');
-                let coding = trim(parts.next().unwrap_or_default());
-                if coding.is_empty() {
-                    continue;
+            // One pass over the bytes, noting where each entry's first `;` is.
+            let bytes = value.as_bytes();
+            let (mut start, mut semicolon) = (0, None);
+            for (i, &b) in bytes.iter().enumerate() {
+                if b == b',' {
+                    prefs.entry(&bytes[start..i], semicolon.map(|s| s - start));
+                    (start, semicolon) = (i + 1, None);
+                } else if b == b';' && semicolon.is_none() {
+                    semicolon = Some(i);
                 }
-                let mut quality = Some(1000);
-                for param in parts {
-                    let (name, v) = match param.iter().position(|&b| b == b'=') {
-                        Some(i) => (&param[..i], &param[i + 1..]),
-                        None => (param, &[][..]),
-                    };
-                    if trim(name).eq_ignore_ascii_case(b"q") {
-                        quality = parse_quality(trim(v));
-                    }
-                }
-                // A malformed q-value makes the whole entry meaningless: skip it.
-                let Some(quality) = quality else { continue };
-                let slot = if coding.eq_ignore_ascii_case(b"br") {
-                    &mut prefs.br
-                } else if coding.eq_ignore_ascii_case(b"gzip")
-                    || coding.eq_ignore_ascii_case(b"x-gzip")
-                {
-                    &mut prefs.gzip
-                } else if coding.eq_ignore_ascii_case(b"zstd") {
-                    &mut prefs.zstd
-                } else if coding.eq_ignore_ascii_case(b"identity") {
-                    &mut prefs.identity
-                } else if coding == b"*" {
-                    &mut prefs.any
-                } else {
-                    continue;
-                };
-                // When a coding is listed twice, the most generous entry wins.
-                *slot = Some(slot.map_or(quality, |q| q.max(quality)));
             }
+            prefs.entry(&bytes[start..], semicolon.map(|s| s - start));
         }
         present.then_some(prefs)
+    }
+
+    /// Records one entry of the list, `coding` or `coding;q=0.5` (its first `;` at `semicolon`).
+    fn entry(&mut self, entry: &[u8], semicolon: Option<usize>) {
+        let (coding, params) = match semicolon {
+            Some(i) => (&entry[..i], &entry[i + 1..]),
+            None => (entry, &[][..]),
+        };
+        // Codings Kiln never sends (`deflate`, ...) are skipped before their parameters are read.
+        let Some(slot) = self.slot(trim(coding)) else {
+            return;
+        };
+        let mut quality = Some(1000);
+        if semicolon.is_some() {
+            for param in params.split(|&b| b == b';') {
+                let (name, v) = match param.iter().position(|&b| b == b'=') {
+                    Some(i) => (&param[..i], &param[i + 1..]),
+                    None => (param, &[][..]),
+                };
+                if trim(name).eq_ignore_ascii_case(b"q") {
+                    quality = parse_quality(trim(v));
+                }
+            }
+        }
+        // A malformed q-value makes the whole entry meaningless: skip it.
+        let Some(quality) = quality else { return };
+        // When a coding is listed twice, the most generous entry wins.
+        *slot = Some(slot.map_or(quality, |q| q.max(quality)));
+    }
+
+    /// Where the quality of `coding` goes; `None` for codings Kiln does not know. Dispatches on
+    /// the length first: one comparison per entry instead of one per known coding.
+    fn slot(&mut self, coding: &[u8]) -> Option<&mut Option<Quality>> {
+        let is = |name: &[u8]| coding.eq_ignore_ascii_case(name);
+        match coding.len() {
+            1 if coding == b"*" => Some(&mut self.any),
+            2 if is(b"br") => Some(&mut self.br),
+            4 if is(b"gzip") => Some(&mut self.gzip),
+            4 if is(b"zstd") => Some(&mut self.zstd),
+            6 if is(b"x-gzip") => Some(&mut self.gzip),
+            8 if is(b"identity") => Some(&mut self.identity),
+            _ => None,
+        }
     }
 
     /// The quality the request gives `encoding`; 0 means "not acceptable".
