@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draws the charts of BENCHMARKS.md as SVG from the JSON the benchmarks write.
 
-Usage: benches/chart.py build BUILD_1X.json BUILD_4X.json OUT.svg
+Usage: benches/chart.py build BUILD.json [BUILD.json ...] OUT.svg
        benches/chart.py serve SERVE.json OUT.svg
 
 Grouped horizontal bars of ratios (1.0 = the baseline of the same run), with a line at each
@@ -12,7 +12,7 @@ import json
 import sys
 from html import escape
 
-COLOURS = ["#c2410c", "#2563eb", "#16a34a", "#9333ea", "#64748b"]
+COLOURS = ["#c2410c", "#fdba74", "#2563eb", "#93c5fd", "#16a34a", "#86efac", "#9333ea", "#64748b"]
 
 
 def bars(title, groups, series, values, targets, out, xmax=None):
@@ -21,7 +21,7 @@ def bars(title, groups, series, values, targets, out, xmax=None):
     height = 60 + row_h * len(groups) + 30
     xmax = xmax or max(1.5, max(v for g in values for v in g if v is not None) * 1.1)
     x = lambda v: left + width * min(v, xmax) / xmax
-    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 200}" height="{height}" '
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 300}" height="{height}" '
            f'font-family="system-ui, sans-serif" font-size="12">',
            f'<rect width="100%" height="100%" fill="white"/>',
            f'<text x="10" y="22" font-size="15" font-weight="600">{escape(title)}</text>']
@@ -54,20 +54,33 @@ def bars(title, groups, series, values, targets, out, xmax=None):
 
 def build_chart(paths, out):
     runs = [json.load(open(p)) for p in paths]
+    # Per run: Kiln with the README's build script, then Kiln without one ("bare").
+    contenders = [("kiln-app", ""), ("kiln-bare", ", no build.rs")]
     labels = [("clean", "clean build, warm cache", 1.5), ("code", "code-only change", 1.2),
-              ("asset", "one asset edited", 1.2), ("add", "one file added", None)]
+              ("asset", "one asset edited", None), ("add", "one file added", None)]
+
+    def ratio(run, table, key, package):
+        value = run[table][key][package] if key else run[table][package]
+        base = run[table][key]["plain"] if key else run[table]["plain"]
+        return None if value is None else value / base
+
     groups, values, targets = [], [], []
     for key, label, target in labels:
         groups.append(label)
-        values.append([r["median_seconds"][key]["kiln-app"] / r["median_seconds"][key]["plain"] for r in runs])
+        values.append([ratio(r, "median_seconds", key, p) for r in runs for p, _ in contenders])
         targets.append(target)
     groups.append("rustc peak memory")
-    values.append([r["peak_rss_mib"]["kiln-app"] / r["peak_rss_mib"]["plain"] for r in runs])
+    values.append([ratio(r, "peak_rss_mib", None, p) for r in runs for p, _ in contenders])
     targets.append(1.5)
     groups.append("binary / (raw + variants)")
-    values.append([r["binary_bytes"]["kiln-app"] / (r["raw_bytes"] + r["variant_bytes"]) for r in runs])
+    values.append([r["binary_bytes"]["kiln-app"] / (r["raw_bytes"] + r["variant_bytes"]) if p == "kiln-app"
+                   else None for r in runs for p, _ in contenders])
     targets.append(1.05)
-    series = [f'{r["corpus_files"]} files, {r["corpus_bytes"] / 1e6:.0f} MB' for r in runs]
+    series = []
+    for r in runs:
+        kind = ", distinct" if r.get("distinct") else ""
+        for _, suffix in contenders:
+            series.append(f'{r["corpus_files"]} files{kind}{suffix}')
     bars("Kiln build cost / plain include_bytes! crate (same run)", groups, series, values, targets, out)
 
 
