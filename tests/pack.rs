@@ -36,6 +36,14 @@ fn load(pack: &Pack) -> &'static Bundle {
     Box::leak(Box::new(Bundle::packed(leak(&pack.meta), chunks.leak())))
 }
 
+/// The bytes stored in the pack's data chunks.
+fn chunk_bytes(pack: &Pack) -> u64 {
+    pack.chunks
+        .iter()
+        .map(|c| fs::metadata(c).unwrap().len())
+        .sum()
+}
+
 fn pack_files(cache: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(cache.join("pack"))
         .unwrap()
@@ -96,11 +104,7 @@ fn identical_content_is_stored_once() {
     }
     let (files, pack) = bake_and_pack(folder.path(), cache.path(), &options(None));
     let one: u64 = files[0].len + files[0].variants.iter().map(|v| v.len).sum::<u64>();
-    let stored: u64 = pack
-        .chunks
-        .iter()
-        .map(|c| fs::metadata(c).unwrap().len())
-        .sum();
+    let stored = chunk_bytes(&pack);
     assert_eq!(stored, one);
     let bundle = load(&pack);
     let a = bundle.get("a.txt").unwrap().bytes();
@@ -177,11 +181,7 @@ fn compressed_only_assets_store_no_identity() {
     fs::write(folder.path().join("big.css"), &big).unwrap();
     fs::write(folder.path().join("small.css"), ".a{}\n".repeat(50)).unwrap();
     let (files, pack) = bake_and_pack(folder.path(), cache.path(), &options(Some(10_000)));
-    let stored: u64 = pack
-        .chunks
-        .iter()
-        .map(|c| fs::metadata(c).unwrap().len())
-        .sum();
+    let stored = chunk_bytes(&pack);
     let variants: u64 = files.iter().flat_map(|f| &f.variants).map(|v| v.len).sum();
     let small = files.iter().find(|f| f.path == "small.css").unwrap();
     assert_eq!(
