@@ -15,6 +15,10 @@ struct Basic;
 struct Large;
 
 #[derive(kiln::Embed)]
+#[kiln(folder = "fixtures/basic", exclude = "**")]
+struct Nothing;
+
+#[derive(kiln::Embed)]
 #[kiln(folder = "fixtures/basic", prefix = "/", compress(none))]
 struct Uncompressed;
 
@@ -419,4 +423,12 @@ async fn compressed_only_assets_serve_identity_and_ranges() {
     .await;
     assert_eq!(r.status, 206);
     assert_eq!(r.body, on_disk[3..=9]);
+}
+
+#[test]
+fn a_bundle_can_be_empty() {
+    assert_eq!(Nothing::iter().count(), 0);
+    assert_eq!(Nothing::manifest_json(), "{}");
+    assert!(Nothing::get("index.html").is_none());
+    assert!(Nothing::url("index.html").is_none());
 }

@@ -262,3 +262,17 @@ fn a_corrupt_pack_is_reported_as_a_bug() {
     let message = panic.downcast_ref::<String>().unwrap();
     assert!(message.contains("pack is corrupt"), "{message}");
 }
+
+#[test]
+fn an_empty_folder_packs_to_an_empty_bundle() {
+    let cache = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let (files, pack) = bake_and_pack(folder.path(), cache.path(), &options(None));
+    assert!(files.is_empty());
+    assert!(pack.chunks.is_empty());
+    let bundle = load(&pack);
+    assert_eq!(bundle.len(), 0);
+    assert_eq!(bundle.prefix(), "/static");
+    assert_eq!(bundle.manifest_json(), "{}");
+    assert!(bundle.get("anything").is_none());
+}

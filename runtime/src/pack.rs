@@ -1,5 +1,5 @@
 //! Reading the pack the derive embeds: a meta blob (every string and number) and data chunks (every
-//! byte), laid out by `kiln-bake`'s `write_pack`, whose documentation describes the format.
+//! byte), laid out by `kiln-bake`'s `write_pack` (its `meta` function documents the format).
 //!
 //! The derive embeds these as a handful of `include_bytes!` instead of a `static` table of
 //! structs because rustc evaluates such a table slowly (seconds for a few thousand files); the
