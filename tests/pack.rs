@@ -222,6 +222,43 @@ fn a_file_changed_after_hashing_is_not_packed() {
 }
 
 #[test]
+fn a_stamp_that_lied_is_dropped_so_the_next_build_recovers() {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("a.css");
+    fs::write(&path, ".a { margin: 0 }\n".repeat(50)).unwrap();
+    age(&path, 3600);
+    let cache = Cache::new(cache_dir.path());
+    let config = Config {
+        cache: Some(cache.clone()),
+        ..Config::new(folder.path())
+    };
+    bake(&config).unwrap();
+    // Same size and modification time, other bytes: the stamp still matches...
+    let modified = fs::metadata(&path).unwrap().modified().unwrap();
+    fs::write(&path, ".b { margin: 0 }\n".repeat(50)).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let stale = bake(&config).unwrap();
+    assert_eq!(stale.stats.unchanged, 1);
+    // ...so the pack, which reads the bytes, refuses them and forgets the stamp,
+    let error = write_pack(&stale.files, &options(None), &cache).unwrap_err();
+    assert!(matches!(error, kiln_bake::Error::Changed(_)), "{error}");
+    // and the build after that hashes the file again and packs it.
+    let fresh = bake(&config).unwrap();
+    assert_eq!(fresh.stats.unchanged, 0);
+    let pack = write_pack(&fresh.files, &options(None), &cache).unwrap();
+    assert_eq!(
+        load(&pack).get("a.css").unwrap().bytes(),
+        fs::read(&path).unwrap()
+    );
+}
+
+#[test]
 fn unused_pack_files_are_removed_after_an_hour() {
     let cache = tempfile::tempdir().unwrap();
     let folder = tempfile::tempdir().unwrap();
@@ -275,4 +312,32 @@ fn an_empty_folder_packs_to_an_empty_bundle() {
     assert_eq!(bundle.prefix(), "/static");
     assert_eq!(bundle.manifest_json(), "{}");
     assert!(bundle.get("anything").is_none());
+}
+
+#[test]
+fn a_damaged_chunk_is_written_again() {
+    let cache = tempfile::tempdir().unwrap();
+    let folder = crate::util::fixtures().join("basic");
+    let (_, first) = bake_and_pack(&folder, cache.path(), &options(None));
+    let chunk = &first.chunks[0];
+    let len = fs::metadata(chunk).unwrap().len();
+    fs::File::options()
+        .write(true)
+        .open(chunk)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let (files, again) = bake_and_pack(&folder, cache.path(), &options(None));
+    assert_eq!(again.written, 1);
+    assert_eq!(fs::metadata(chunk).unwrap().len(), len);
+    let bundle = load(&again);
+    for file in &files {
+        let asset = bundle.get(&file.path).unwrap();
+        assert_eq!(
+            asset.bytes(),
+            fs::read(&file.source).unwrap(),
+            "{}",
+            file.path
+        );
+    }
 }

@@ -105,7 +105,7 @@ impl Content<'_> {
         }
     }
 
-    fn read(&self) -> Result<Vec<u8>, Error> {
+    fn read(&self, cache: &Cache) -> Result<Vec<u8>, Error> {
         let read = |path: &Path| {
             fs::read(path).map_err(|e| Error::Read {
                 path: path.to_owned(),
@@ -115,9 +115,11 @@ impl Content<'_> {
         match self.variant {
             None => {
                 let bytes = read(&self.file.source)?;
-                // The folder may have changed since the file was hashed: never pack bytes under
-                // another content's hash.
+                // The folder may have changed since the file was hashed (or, rarer, changed
+                // without its size, mtime or inode changing, so that its stamp lied): never pack
+                // bytes under another content's hash, and make the next build hash it afresh.
                 if crate::content_hash(&bytes) != self.file.hash {
+                    cache.remove_stamp(&self.file.source);
                     return Err(Error::Changed(self.file.source.clone()));
                 }
                 Ok(bytes)
@@ -193,11 +195,12 @@ pub fn write_pack(
             name.update(b"\n");
         }
         let path = dir.join(format!("{}.chunk", &hex(&name.finalize())[..32]));
-        if fs::metadata(&path).is_err() {
-            let total = chunk.iter().map(Content::len).sum::<u64>();
+        let total = chunk.iter().map(Content::len).sum::<u64>();
+        // Written atomically, so a chunk of the right size is the right chunk.
+        if fs::metadata(&path).map(|m| m.len()).ok() != Some(total) {
             let mut bytes = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
             for content in chunk {
-                bytes.extend_from_slice(&content.read()?);
+                bytes.extend_from_slice(&content.read(cache)?);
             }
             cache
                 .write_atomically(&path, &bytes)

@@ -88,6 +88,11 @@ impl Cache {
         (facts.hash.len() == 64).then_some(facts)
     }
 
+    /// Forgets the stamp of `source`, so that the next bake reads and hashes it again.
+    pub(crate) fn remove_stamp(&self, source: &Path) {
+        let _ = fs::remove_file(self.stamp_path(source));
+    }
+
     /// Stamps `source` with `facts`, unless it was modified too recently to be trusted.
     pub(crate) fn write_stamp(
         &self,
