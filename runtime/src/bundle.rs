@@ -45,12 +45,11 @@ impl Match {
 
 /// The assets of one `#[derive(kiln::Embed)]`, sorted by path.
 ///
-/// The derive embeds a bundle as a pack (see the `pack` module): the first use of the bundle reads
-/// it into a table of [`Asset`]s (the decompressed meta, the entity tags, the assets and their
-/// variants: four allocations, kept for the life of the program; the assets' bytes are not
-/// copied). The first lookup indexes every plain and
-/// fingerprinted path in a hash map; every lookup after that hashes the path once and compares
-/// one key.
+/// The derive embeds a bundle as a pack: data chunks and a compressed table. The first use of the
+/// bundle reads the table into [`Asset`]s (the decompressed table, the entity tags, the assets and
+/// their variants: four allocations, kept for the life of the program; the assets' bytes are not
+/// copied). The first lookup indexes every plain and fingerprinted path in a hash map; every
+/// lookup after that hashes the path once and compares one key.
 #[derive(Debug)]
 pub struct Bundle {
     meta: &'static [u8],
