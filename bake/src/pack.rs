@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
+use crate::names::hex;
 use crate::{BakedFile, Cache, Codec, Error, Stored, url_encode};
 
 /// The first bytes of every meta file.
@@ -338,10 +339,6 @@ fn meta(
 
 fn put_u32(out: &mut Vec<u8>, n: u32) {
     out.extend_from_slice(&n.to_le_bytes());
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes the names of `pack`'s files to the bundle's list (`<bundle_id>.uses`), unless it

@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 use crate::compress::Cache;
+use crate::names::hex;
 
 /// Files modified more recently than this are not stamped.
 const RACY: Duration = Duration::from_secs(2);
@@ -61,8 +62,7 @@ fn inode(_meta: &Metadata) -> u64 {
 impl Cache {
     fn stamp_path(&self, source: &Path) -> PathBuf {
         let digest = Sha256::digest(source.as_os_str().as_encoded_bytes());
-        let key: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        self.dir().join("stamps").join(key)
+        self.dir().join("stamps").join(hex(&digest[..16]))
     }
 
     /// The facts stamped for `source`, if its identity is still the stamped one.
