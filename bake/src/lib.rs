@@ -39,7 +39,7 @@ pub use crate::compress::{Cache, Codec, worth_keeping};
 pub use crate::error::{Error, Origin};
 pub use crate::media::{content_type, is_precompressed_type};
 pub use crate::names::{FINGERPRINT_LEN, content_hash, fingerprint, integrity, url_encode};
-pub use crate::pack::{MAGIC, Pack, PackOptions, VERSION, is_compressed_only, write_pack};
+pub use crate::pack::{Pack, PackOptions, write_pack};
 pub use crate::walk::{Filter, SourceFile, scan};
 
 /// What to bake and how.

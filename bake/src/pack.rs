@@ -29,9 +29,9 @@ use crate::names::hex;
 use crate::{BakedFile, Cache, Codec, Error, Stored, url_encode};
 
 /// The first bytes of every meta file.
-pub const MAGIC: &[u8; 8] = b"KILNPACK";
+const MAGIC: &[u8; 8] = b"KILNPACK";
 /// The layout version; `kiln` refuses any other.
-pub const VERSION: u32 = 3;
+const VERSION: u32 = 3;
 
 /// A chunk is closed once it holds this much.
 const CHUNK_MAX: u64 = 1 << 20;
@@ -72,7 +72,7 @@ pub struct Pack {
 }
 
 /// Whether `file`'s identity bytes stay out of the pack under `compressed_only`.
-pub fn is_compressed_only(file: &BakedFile, compressed_only: Option<u64>) -> bool {
+fn is_compressed_only(file: &BakedFile, compressed_only: Option<u64>) -> bool {
     compressed_only.is_some_and(|min_size| {
         file.len >= min_size
             && file
@@ -80,6 +80,32 @@ pub fn is_compressed_only(file: &BakedFile, compressed_only: Option<u64>) -> boo
                 .iter()
                 .any(|v| matches!(v.codec, Codec::Brotli | Codec::Gzip))
     })
+}
+
+/// What the pack stores of `file`: its identity bytes (unless it is empty or compressed-only),
+/// then its variants.
+fn stored(file: &BakedFile, compressed_only: Option<u64>) -> impl Iterator<Item = Content<'_>> {
+    let identity = (file.len > 0 && !is_compressed_only(file, compressed_only)).then_some(None);
+    let variants = (0..file.variants.len()).map(Some);
+    identity
+        .into_iter()
+        .chain(variants)
+        .map(move |variant| Content { file, variant })
+}
+
+/// The contents of one chunk file, and its name in the making (a digest of their keys).
+struct Chunk<'a> {
+    contents: Vec<Content<'a>>,
+    name: Sha256,
+}
+
+impl Chunk<'_> {
+    fn new() -> Self {
+        Chunk {
+            contents: Vec::new(),
+            name: Sha256::new(),
+        }
+    }
 }
 
 /// One stored content: a file's identity bytes or one of its variants.
@@ -150,14 +176,10 @@ pub fn write_pack(
 
     // Lay the distinct contents out in chunks, in path order.
     let mut located: HashMap<String, Location> = HashMap::new();
-    let mut chunks: Vec<Vec<Content<'_>>> = vec![Vec::new()];
+    let mut chunks = vec![Chunk::new()];
     let mut chunk_len = 0u64;
     for file in files {
-        let lazy = is_compressed_only(file, options.compressed_only);
-        let identity = (!lazy && file.len > 0).then_some(None);
-        let variants = (0..file.variants.len()).map(Some);
-        for variant in identity.into_iter().chain(variants) {
-            let content = Content { file, variant };
+        for content in stored(file, options.compressed_only) {
             let key = content.key();
             if located.contains_key(&key) {
                 continue;
@@ -167,11 +189,13 @@ pub fn write_pack(
                 .filter(|_| content.len() <= u64::from(u32::MAX))
                 .ok_or_else(|| Error::TooLarge(file.source.clone()))?;
             let chunk = u32::try_from(chunks.len() - 1).unwrap_or(u32::MAX);
-            located.insert(key, (chunk, offset));
             chunk_len += content.len();
             if let Some(last) = chunks.last_mut() {
-                last.push(content);
+                last.name.update(key.as_bytes());
+                last.name.update(b"\n");
+                last.contents.push(content);
             }
+            located.insert(key, (chunk, offset));
         }
         let starts_low = file
             .hash
@@ -179,28 +203,23 @@ pub fn write_pack(
             .first()
             .is_some_and(|b| b"0123".contains(b));
         if chunk_len >= CHUNK_MAX || (chunk_len >= CHUNK_MIN && starts_low) {
-            chunks.push(Vec::new());
+            chunks.push(Chunk::new());
             chunk_len = 0;
         }
     }
-    if chunks.last().is_some_and(Vec::is_empty) {
+    if chunks.last().is_some_and(|c| c.contents.is_empty()) {
         chunks.pop();
     }
 
     let mut written = 0;
     let mut chunk_paths = Vec::with_capacity(chunks.len());
-    for chunk in &chunks {
-        let mut name = Sha256::new();
-        for content in chunk {
-            name.update(content.key().as_bytes());
-            name.update(b"\n");
-        }
+    for Chunk { contents, name } in chunks {
         let path = dir.join(format!("{}.chunk", &hex(&name.finalize())[..32]));
-        let total = chunk.iter().map(Content::len).sum::<u64>();
+        let total = contents.iter().map(Content::len).sum::<u64>();
         // Written atomically, so a chunk of the right size is the right chunk.
         if fs::metadata(&path).map(|m| m.len()).ok() != Some(total) {
             let mut bytes = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
-            for content in chunk {
+            for content in &contents {
                 bytes.extend_from_slice(&content.read(cache)?);
             }
             cache
@@ -300,8 +319,14 @@ fn meta(
         }
         assets.push(u8::from(lazy));
 
-        let variant = |out: &mut Vec<u8>, code: u8, key: Option<String>, len: u64| {
-            let (chunk, offset, bytes_len) = match key.and_then(|k| located.get(&k)) {
+        // Whether the pack holds the identity bytes: the first content `stored` yields.
+        let identity_stored = stored(file, options.compressed_only)
+            .next()
+            .is_some_and(|c| c.variant.is_none());
+        let variant = |out: &mut Vec<u8>, code: u8, content: Content<'_>, is_stored: bool| {
+            let len = content.len();
+            let place = is_stored.then(|| located.get(&content.key())).flatten();
+            let (chunk, offset, bytes_len) = match place {
                 Some(&(chunk, offset)) => (chunk, offset, len as u32),
                 None => (0, 0, 0),
             };
@@ -311,17 +336,23 @@ fn meta(
             put_u32(out, bytes_len);
             out.extend_from_slice(&len.to_le_bytes());
         };
-        let identity_key = (!lazy && file.len > 0).then(|| file.hash.clone());
-        variant(&mut assets, 0, identity_key, file.len);
+        let identity = Content {
+            file,
+            variant: None,
+        };
+        variant(&mut assets, 0, identity, identity_stored);
         assets.push(u8::try_from(file.variants.len()).map_err(|_| too_large())?);
-        for v in &file.variants {
+        for (i, v) in file.variants.iter().enumerate() {
             let code = match v.codec {
                 Codec::Brotli => 1,
                 Codec::Zstd => 2,
                 Codec::Gzip => 3,
             };
-            let key = format!("{}.{}", file.hash, v.codec.token());
-            variant(&mut variants, code, Some(key), v.len);
+            let content = Content {
+                file,
+                variant: Some(i),
+            };
+            variant(&mut variants, code, content, true);
             variant_count += 1;
         }
     }
