@@ -93,10 +93,13 @@ impl Bundle {
                 .body
                 .get_or_init(|| crate::pack::body(self.meta).into_boxed_slice());
             let parsed = crate::pack::parse(body, self.chunks);
-            let texts = self.texts.get_or_init(|| parsed.texts().into_boxed_str());
+            let (texts, spans) = parsed.texts();
+            let texts = self.texts.get_or_init(|| texts.into_boxed_str());
             Loaded {
                 prefix: parsed.prefix,
-                assets: parsed.assets(texts, &self.variants).into_boxed_slice(),
+                assets: parsed
+                    .assets(texts, &spans, &self.variants)
+                    .into_boxed_slice(),
             }
         })
     }

@@ -189,50 +189,66 @@ pub(crate) fn parse(body: &'static [u8], chunks: &[&'static [u8]]) -> Parsed {
     }
 }
 
+/// Where one representation's text is in the string [`Parsed::texts`] writes: its start, where
+/// its entity tag ends (relative to the start), and its end.
+pub(crate) struct Span {
+    start: usize,
+    split: usize,
+    end: usize,
+}
+
 impl Parsed {
     /// Every representation's entity tag followed by its length in decimal, identity then
-    /// variants, asset after asset, in one string.
-    pub(crate) fn texts(&self) -> String {
+    /// variants, asset after asset, in one string; and where each one is, in that order.
+    pub(crate) fn texts(&self) -> (String, Vec<Span>) {
         use std::fmt::Write as _;
         let mut out = String::with_capacity(self.records.len() * 200);
+        let mut spans = Vec::with_capacity(self.records.len() + self.variants.len());
         let mut variants = self.variants.iter();
         for record in &self.records {
             let hash = record.hash;
-            let _ = write!(out, "\"{hash}\"{}", record.identity.len);
-            for v in variants.by_ref().take(record.variants) {
-                let _ = write!(out, "\"{hash}-{}\"{}", v.encoding.as_str(), v.len);
+            let identity = std::iter::once(&record.identity);
+            for raw in identity.chain(variants.by_ref().take(record.variants)) {
+                let start = out.len();
+                let _ = match raw.encoding {
+                    Encoding::Identity => write!(out, "\"{hash}\""),
+                    e => write!(out, "\"{hash}-{}\"", e.as_str()),
+                };
+                let split = out.len() - start;
+                let _ = write!(out, "{}", raw.len);
+                spans.push(Span {
+                    start,
+                    split,
+                    end: out.len(),
+                });
             }
         }
-        out
+        (out, spans)
     }
 
-    /// The variants and the assets, given what [`texts`](Self::texts) made (now at its final,
-    /// `'static` address) and a place for the variants to live (they must be `'static` before
-    /// the assets can point at them).
+    /// The variants and the assets, given what [`texts`](Self::texts) made (the string now at
+    /// its final, `'static` address) and a place for the variants to live (they must be
+    /// `'static` before the assets can point at them).
     pub(crate) fn assets(
         &self,
         texts: &'static str,
+        spans: &[Span],
         variants_home: &'static std::sync::OnceLock<Box<[Variant]>>,
     ) -> Vec<Asset> {
-        let mut at = 0;
-        let mut represent = |raw: &Raw, hash: &str| {
-            let tag = match raw.encoding {
-                Encoding::Identity => hash.len() + 2,
-                e => hash.len() + 3 + e.as_str().len(),
-            };
+        let mut spans = spans.iter();
+        let mut represent = |raw: &Raw| {
             let len = usize::try_from(raw.len).unwrap_or_else(|_| corrupt("length"));
-            let digits = len.checked_ilog10().unwrap_or(0) as usize + 1;
-            let text = slice(texts, at, tag + digits);
-            at += tag + digits;
-            Variant::new(raw.encoding, raw.bytes, len, text, tag)
+            let span = spans.next().unwrap_or_else(|| corrupt("texts"));
+            let text = slice(texts, span.start, span.end - span.start);
+            Variant::new(raw.encoding, raw.bytes, len, text, span.split)
         };
         let mut identities = Vec::with_capacity(self.records.len());
         let mut variants = Vec::with_capacity(self.variants.len());
         let mut raws = self.variants.iter();
         for record in &self.records {
-            identities.push(represent(&record.identity, record.hash));
+            identities.push(represent(&record.identity));
             for raw in raws.by_ref().take(record.variants) {
-                variants.push(represent(raw, record.hash));
+                variants.push(represent(raw));
             }
         }
         let variants: &'static [Variant] = variants_home.get_or_init(|| variants.into());
