@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use kiln::{Bundle, Encoding};
 use kiln_bake::{BakedFile, Cache, Codec, Config, Pack, PackOptions, bake, write_pack};
 
-use crate::util::{age, decode};
+use crate::util::{age, decode, set_modified};
 
 fn options(compressed_only: Option<u64>) -> PackOptions<'static> {
     PackOptions {
@@ -17,14 +17,18 @@ fn options(compressed_only: Option<u64>) -> PackOptions<'static> {
     }
 }
 
-fn bake_and_pack(folder: &Path, cache: &Path, options: &PackOptions<'_>) -> (Vec<BakedFile>, Pack) {
-    let cache = Cache::new(cache);
-    let baked = bake(&Config {
+/// Bakes with the compression cache `cache`, brotli and gzip.
+fn config(folder: &Path, cache: &Cache) -> Config {
+    Config {
         cache: Some(cache.clone()),
         codecs: vec![Codec::Brotli, Codec::Gzip],
         ..Config::new(folder)
-    })
-    .unwrap();
+    }
+}
+
+fn bake_and_pack(folder: &Path, cache: &Path, options: &PackOptions<'_>) -> (Vec<BakedFile>, Pack) {
+    let cache = Cache::new(cache);
+    let baked = bake(&config(folder, &cache)).unwrap();
     let pack = write_pack(&baked.files, options, &cache).unwrap();
     (baked.files, pack)
 }
@@ -207,11 +211,7 @@ fn a_file_changed_after_hashing_is_not_packed() {
     let path = folder.path().join("a.css");
     fs::write(&path, ".a { margin: 0 }\n".repeat(50)).unwrap();
     let cache = Cache::new(cache.path());
-    let baked = bake(&Config {
-        cache: Some(cache.clone()),
-        ..Config::new(folder.path())
-    })
-    .unwrap();
+    let baked = bake(&config(folder.path(), &cache)).unwrap();
     fs::write(&path, ".b { margin: 0 }\n".repeat(50)).unwrap();
     let error = write_pack(&baked.files, &options(None), &cache).unwrap_err();
     assert!(matches!(error, kiln_bake::Error::Changed(_)), "{error}");
@@ -229,20 +229,12 @@ fn a_stamp_that_lied_is_dropped_so_the_next_build_recovers() {
     fs::write(&path, ".a { margin: 0 }\n".repeat(50)).unwrap();
     age(&path, 3600);
     let cache = Cache::new(cache_dir.path());
-    let config = Config {
-        cache: Some(cache.clone()),
-        ..Config::new(folder.path())
-    };
+    let config = config(folder.path(), &cache);
     bake(&config).unwrap();
     // Same size and modification time, other bytes: the stamp still matches...
     let modified = fs::metadata(&path).unwrap().modified().unwrap();
     fs::write(&path, ".b { margin: 0 }\n".repeat(50)).unwrap();
-    fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(modified)
-        .unwrap();
+    set_modified(&path, modified);
     let stale = bake(&config).unwrap();
     assert_eq!(stale.stats.unchanged, 1);
     // ...so the pack, which reads the bytes, refuses them and forgets the stamp,

@@ -100,11 +100,18 @@ pub(crate) async fn get(uri: &str, headers: &[(&str, &str)]) -> Reply {
 
 /// Makes `path` look last modified `secs` seconds ago, so that its stamp is trusted.
 pub(crate) fn age(path: &std::path::Path, secs: u64) {
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+    set_modified(
+        path,
+        std::time::SystemTime::now() - std::time::Duration::from_secs(secs),
+    );
+}
+
+/// Sets the modification time of `path`.
+pub(crate) fn set_modified(path: &std::path::Path, time: std::time::SystemTime) {
     std::fs::File::options()
         .write(true)
         .open(path)
         .unwrap()
-        .set_modified(old)
+        .set_modified(time)
         .unwrap();
 }
