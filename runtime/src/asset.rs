@@ -39,6 +39,16 @@ impl Encoding {
         }
     }
 
+    /// A dense index, 0 to 3, for tables by encoding.
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            Encoding::Identity => 0,
+            Encoding::Brotli => 1,
+            Encoding::Zstd => 2,
+            Encoding::Gzip => 3,
+        }
+    }
+
     /// The `Content-Encoding` header value; `None` for identity, which is sent without one.
     pub(crate) const fn header(self) -> Option<HeaderValue> {
         match self {

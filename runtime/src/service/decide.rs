@@ -6,10 +6,10 @@
 
 use std::ops::Range;
 
-use http::header::RANGE;
 use http::{HeaderMap, Method};
 
 use super::conditional::{self, Condition};
+use super::fields::{Field, Fields};
 use super::range::{self, Ranged};
 use super::{Config, negotiate, path};
 use crate::asset::{Asset, Variant};
@@ -61,19 +61,25 @@ pub(crate) fn decide(
     let Some(found) = find(uri_path, bundle, config) else {
         return Decision::NotFound;
     };
-    let variant = negotiate::choose(found.asset, headers);
+    let fields = Fields::new(headers);
+    let variant = negotiate::choose(found.asset, &fields);
 
-    if conditional::if_match(headers, variant.etag()) == Condition::Fails {
+    // Most requests carry neither: `has` spares them the evaluation.
+    if fields.has(Field::IfMatch)
+        && conditional::if_match(&fields, variant.etag()) == Condition::Fails
+    {
         return Decision::PreconditionFailed;
     }
-    if conditional::if_none_match(headers, variant.etag()) == Condition::Matches {
+    if fields.has(Field::IfNoneMatch)
+        && conditional::if_none_match(&fields, variant.etag()) == Condition::Matches
+    {
         return Decision::NotModified { found, variant };
     }
 
     let identity = &found.asset.identity;
-    let range = match headers.get(RANGE) {
+    let range = match fields.first(Field::Range) {
         Some(value)
-            if method == Method::GET && conditional::if_range_allows(headers, identity.etag()) =>
+            if method == Method::GET && conditional::if_range_allows(&fields, identity.etag()) =>
         {
             match range::evaluate(value.as_bytes(), identity.len() as u64) {
                 Ranged::Partial(range) => Some(range),

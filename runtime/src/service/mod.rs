@@ -3,6 +3,7 @@
 mod body;
 mod conditional;
 mod decide;
+mod fields;
 mod negotiate;
 mod path;
 mod range;
