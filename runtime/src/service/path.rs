@@ -15,7 +15,11 @@ pub(crate) fn with_resolved<R>(path: &str, f: impl FnOnce(&str) -> Option<R>) ->
         Scan::Refused => return None,
         // The common case, a file path with nothing encoded, needs no copy.
         Scan::Plain if !path.is_empty() && !path.ends_with('/') => {
-            return f(path.trim_start_matches('/'));
+            let mut path = path;
+            while let Some(rest) = path.strip_prefix('/') {
+                path = rest;
+            }
+            return f(path);
         }
         Scan::Plain | Scan::Encoded => {}
     }
@@ -66,26 +70,54 @@ static SPECIAL: [bool; 256] = {
     table
 };
 
-/// One pass over the bytes of the raw request path. This runs on every request: a table lookup
-/// per byte, and a closer look only at the few bytes that can matter (about a third of the
-/// instructions of separate `contains` scans on short paths, measured with callgrind).
+/// Whether any of the eight bytes of `word` is one of [`SPECIAL`]: the "has a zero byte" test
+/// of each byte XORed with each special byte (the test is exact when it says no; a rare false
+/// yes only costs a closer look).
+fn may_be_special(word: u64) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    zero_byte(word)
+        | zero_byte(word ^ (ONES * u64::from(b'%')))
+        | zero_byte(word ^ (ONES * u64::from(b'.')))
+        | zero_byte(word ^ (ONES * u64::from(b'\\')))
+        != 0
+}
+
+/// One pass over the bytes of the raw request path. This runs on every request: eight bytes at
+/// a time are checked for anything that can matter ([`may_be_special`]), and only a word that
+/// has such a byte is looked at byte by byte (half the instructions of a table lookup per byte,
+/// which was a third of separate `contains` scans; callgrind, on 28-byte paths).
 fn scan(path: &[u8]) -> Scan {
     let mut encoded = false;
-    for (i, &b) in path.iter().enumerate() {
-        if !SPECIAL[usize::from(b)] {
+    let mut start = 0;
+    while start < path.len() {
+        let end = (start + 8).min(path.len());
+        if let Ok(word) = <[u8; 8]>::try_from(&path[start..end])
+            && !may_be_special(u64::from_ne_bytes(word))
+        {
+            start = end;
             continue;
         }
-        match b {
-            b'%' => encoded = true,
-            b'.' => {
-                let segment_start = i == 0 || path[i - 1] == b'/';
-                if segment_start && let [] | [b'/', ..] | [b'.'] | [b'.', b'/', ..] = &path[i + 1..]
-                {
-                    return Scan::Refused;
-                }
+        for i in start..end {
+            let b = path[i];
+            if !SPECIAL[usize::from(b)] {
+                continue;
             }
-            _ => return Scan::Refused,
+            match b {
+                b'%' => encoded = true,
+                b'.' => {
+                    let segment_start = i == 0 || path[i - 1] == b'/';
+                    if segment_start
+                        && let [] | [b'/', ..] | [b'.'] | [b'.', b'/', ..] = &path[i + 1..]
+                    {
+                        return Scan::Refused;
+                    }
+                }
+                _ => return Scan::Refused,
+            }
         }
+        start = end;
     }
     if encoded { Scan::Encoded } else { Scan::Plain }
 }
@@ -101,6 +133,46 @@ mod tests {
 
     fn resolve(path: &str) -> Option<String> {
         with_resolved(path, |p| Some(p.to_owned()))
+    }
+
+    /// The word-at-a-time scan agrees with a byte-at-a-time reading of the same rules, on
+    /// paths made of the bytes that matter, at every length and alignment up to 24.
+    #[test]
+    fn scan_agrees_with_a_bytewise_reading() {
+        fn reference(path: &[u8]) -> u8 {
+            let refused = path.contains(&0)
+                || path.contains(&b'\\')
+                || path
+                    .split(|&b| b == b'/')
+                    .any(|segment| segment == b"." || segment == b"..");
+            match (refused, path.contains(&b'%')) {
+                (true, _) => 2,
+                (false, true) => 1,
+                (false, false) => 0,
+            }
+        }
+        let alphabet = b"a/.%\\\0z";
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 25) as usize;
+            let path: Vec<u8> = (0..len)
+                .map(|i| alphabet[((state >> (i * 2 % 60)) % alphabet.len() as u64) as usize])
+                .collect();
+            let got = match scan(&path) {
+                Scan::Plain => 0,
+                Scan::Encoded => 1,
+                Scan::Refused => 2,
+            };
+            assert_eq!(
+                got,
+                reference(&path),
+                "{:?}",
+                String::from_utf8_lossy(&path)
+            );
+        }
     }
 
     #[test]
