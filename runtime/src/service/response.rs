@@ -5,7 +5,9 @@ use http::header::{
     ACCEPT_RANGES, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
     CONTENT_TYPE, ETAG, VARY, X_CONTENT_TYPE_OPTIONS,
 };
+use http::response::Parts;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
+use std::sync::LazyLock;
 
 use super::Config;
 use super::body::AssetBody;
@@ -19,17 +21,16 @@ const GET_HEAD: HeaderValue = HeaderValue::from_static("GET, HEAD");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
 pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Response<AssetBody> {
-    let head = method == Method::HEAD;
+    let is_head = method == Method::HEAD;
     match decision {
         Decision::Serve {
             found,
             variant,
             range: None,
-        } => {
-            let mut res = Response::new(body(bytes_of(found, variant), head));
-            *res.headers_mut() = headers_for(Kind::Ok, found, variant, config);
-            res
-        }
+        } => Response::from_parts(
+            head_for(Kind::Ok, found, variant, config),
+            body(bytes_of(found, variant), is_head),
+        ),
         Decision::Serve {
             found,
             variant,
@@ -37,7 +38,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
         } => {
             // `decide` only produces ranges within the identity representation.
             let bytes = &bytes_of(found, variant)[range.start as usize..range.end as usize];
-            let mut res = response(StatusCode::PARTIAL_CONTENT, body(bytes, head));
+            let mut res = response(StatusCode::PARTIAL_CONTENT, body(bytes, is_head));
             let headers = res.headers_mut();
             representation_headers(headers, found, variant, config);
             if let Some(value) = formatted(format_args!("{}", bytes.len())) {
@@ -54,14 +55,12 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             }
             res
         }
-        Decision::NotModified { found, variant } => {
-            let mut res = Response::new(AssetBody::empty());
-            *res.status_mut() = StatusCode::NOT_MODIFIED;
-            *res.headers_mut() = headers_for(Kind::NotModified, found, variant, config);
-            res
-        }
+        Decision::NotModified { found, variant } => Response::from_parts(
+            head_for(Kind::NotModified, found, variant, config),
+            AssetBody::empty(),
+        ),
         Decision::RangeNotSatisfiable { found } => {
-            let mut res = error(StatusCode::RANGE_NOT_SATISFIABLE, head);
+            let mut res = error(StatusCode::RANGE_NOT_SATISFIABLE, is_head);
             let headers = res.headers_mut();
             if let Some(value) = formatted(format_args!("bytes */{}", found.asset.len())) {
                 headers.insert(CONTENT_RANGE, value);
@@ -69,13 +68,9 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             headers.insert(ACCEPT_RANGES, BYTES);
             res
         }
-        Decision::PreconditionFailed => error(StatusCode::PRECONDITION_FAILED, head),
-        Decision::MethodNotAllowed => {
-            let mut res = error(StatusCode::METHOD_NOT_ALLOWED, head);
-            res.headers_mut().insert(ALLOW, GET_HEAD);
-            res
-        }
-        Decision::NotFound => error(StatusCode::NOT_FOUND, head),
+        Decision::PreconditionFailed => error(StatusCode::PRECONDITION_FAILED, is_head),
+        Decision::MethodNotAllowed => error(StatusCode::METHOD_NOT_ALLOWED, is_head),
+        Decision::NotFound => error(StatusCode::NOT_FOUND, is_head),
     }
 }
 
@@ -103,6 +98,13 @@ enum Kind {
 }
 
 impl Kind {
+    fn status(self) -> StatusCode {
+        match self {
+            Kind::Ok => StatusCode::OK,
+            Kind::NotModified => StatusCode::NOT_MODIFIED,
+        }
+    }
+
     fn builder(self) -> fn(&mut HeaderMap, Found, &Variant, &Config) {
         match self {
             Kind::Ok => full_headers,
@@ -111,52 +113,63 @@ impl Kind {
     }
 }
 
-/// The headers of a 200 or 304 for `variant`: a clone of the prepared map when the asset is one
-/// of the bundle's (no header value validated, no header name hashed), else built now.
-fn headers_for(kind: Kind, found: Found, variant: &Variant, config: &Config) -> HeaderMap {
+/// The status and headers of a 200 or 304 for `variant`: a clone of the prepared head when the
+/// asset is one of the bundle's (no header value validated, no header name hashed), else built
+/// now.
+fn head_for(kind: Kind, found: Found, variant: &Variant, config: &Config) -> Parts {
     let prepared = found
         .index
         .and_then(|i| config.prepared.get(i))
         .map(|cell| cell.get_or_init(|| Prepared::new(found, config)));
     match prepared.and_then(|p| p.get(kind, found, variant)) {
-        Some(map) => map.clone(),
-        None => build_map(kind, found, variant, config),
+        Some(head) => head.clone(),
+        None => build_head(kind, found, variant, config),
     }
 }
 
-fn build_map(kind: Kind, found: Found, variant: &Variant, config: &Config) -> HeaderMap {
-    let mut map = HeaderMap::with_capacity(HEADER_CAPACITY);
-    kind.builder()(&mut map, found, variant, config);
-    map
+fn build_head(kind: Kind, found: Found, variant: &Variant, config: &Config) -> Parts {
+    let mut headers = HeaderMap::with_capacity(HEADER_CAPACITY);
+    kind.builder()(&mut headers, found, variant, config);
+    head(kind.status(), headers)
 }
 
-/// The header maps of an asset's 200 and 304 responses, for each representation (identity, then
-/// each variant) and for plain and fingerprinted URLs, made on the asset's first request to a
-/// service.
+/// The heads of an asset's 200 and 304 responses, for each representation (identity, then each
+/// variant) and for plain and fingerprinted URLs, made on the asset's first request to a service.
+/// A whole head rather than a header map: cloning it costs the same, and the response then needs
+/// no header map of its own to replace.
 #[derive(Debug)]
 pub(crate) struct Prepared {
     /// Indexed by [`Kind`], then `[plain, fingerprinted]`, then representation.
-    maps: [[Vec<HeaderMap>; 2]; 2],
+    heads: [[Vec<Parts>; 2]; 2],
 }
 
 impl Prepared {
     fn new(found: Found, config: &Config) -> Box<Self> {
-        let maps = |kind, immutable| -> Vec<HeaderMap> {
+        let heads = |kind, immutable| -> Vec<Parts> {
             let found = Found { immutable, ..found };
             std::iter::once(&found.asset.identity)
                 .chain(found.asset.variants())
-                .map(|variant| build_map(kind, found, variant, config))
+                .map(|variant| build_head(kind, found, variant, config))
                 .collect()
         };
         Box::new(Prepared {
-            maps: [Kind::Ok, Kind::NotModified].map(|kind| [maps(kind, false), maps(kind, true)]),
+            heads: [Kind::Ok, Kind::NotModified]
+                .map(|kind| [heads(kind, false), heads(kind, true)]),
         })
     }
 
-    fn get(&self, kind: Kind, found: Found, variant: &Variant) -> Option<&HeaderMap> {
-        self.maps[kind as usize][usize::from(found.immutable)]
+    fn get(&self, kind: Kind, found: Found, variant: &Variant) -> Option<&Parts> {
+        self.heads[kind as usize][usize::from(found.immutable)]
             .get(found.asset.representation_index(variant))
     }
+}
+
+/// A response head with `status` and `headers`.
+fn head(status: StatusCode, headers: HeaderMap) -> Parts {
+    let (mut head, ()) = Response::new(()).into_parts();
+    head.status = status;
+    head.headers = headers;
+    head
 }
 
 /// Formats a header value that depends on the request (`Content-Range`, the `Content-Length` of
@@ -175,10 +188,10 @@ fn formatted(args: std::fmt::Arguments<'_>) -> Option<HeaderValue> {
 const HEADER_CAPACITY: usize = 12;
 
 fn response(status: StatusCode, body: AssetBody) -> Response<AssetBody> {
-    let mut res = Response::new(body);
-    *res.status_mut() = status;
-    *res.headers_mut() = HeaderMap::with_capacity(HEADER_CAPACITY);
-    res
+    Response::from_parts(
+        head(status, HeaderMap::with_capacity(HEADER_CAPACITY)),
+        body,
+    )
 }
 
 /// The bytes of `variant`: for identity, the asset's bytes (decoded on first use for a
@@ -191,8 +204,8 @@ fn bytes_of(found: Found, variant: &Variant) -> &'static [u8] {
     }
 }
 
-fn body(bytes: &'static [u8], head: bool) -> AssetBody {
-    if head {
+fn body(bytes: &'static [u8], is_head: bool) -> AssetBody {
+    if is_head {
         AssetBody::empty()
     } else {
         AssetBody::new(Bytes::from_static(bytes))
@@ -253,15 +266,36 @@ fn error_body(status: StatusCode) -> (&'static str, &'static str) {
     }
 }
 
-/// A short plain-text body naming the status, so a browser shows something readable.
-fn error(status: StatusCode, head: bool) -> Response<AssetBody> {
-    let (text, len) = error_body(status);
-    let mut res = response(status, body(text.as_bytes(), head));
-    let headers = res.headers_mut();
+/// The error statuses whose heads do not depend on the request: made once, then cloned.
+const FIXED_ERRORS: [StatusCode; 3] = [
+    StatusCode::NOT_FOUND,
+    StatusCode::METHOD_NOT_ALLOWED,
+    StatusCode::PRECONDITION_FAILED,
+];
+
+static ERROR_HEADS: LazyLock<[Parts; 3]> = LazyLock::new(|| FIXED_ERRORS.map(error_head));
+
+/// The head of an error response: a short plain-text body naming the status, so that a browser
+/// shows something readable, and `Allow` on a 405.
+fn error_head(status: StatusCode) -> Parts {
+    let (_, len) = error_body(status);
+    let mut headers = HeaderMap::with_capacity(HEADER_CAPACITY);
     headers.insert(CONTENT_TYPE, TEXT);
     headers.insert(CONTENT_LENGTH, HeaderValue::from_static(len));
     headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-    res
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        headers.insert(ALLOW, GET_HEAD);
+    }
+    head(status, headers)
+}
+
+fn error(status: StatusCode, is_head: bool) -> Response<AssetBody> {
+    let (text, _) = error_body(status);
+    let head = match FIXED_ERRORS.iter().position(|&fixed| fixed == status) {
+        Some(i) => ERROR_HEADS[i].clone(),
+        None => error_head(status),
+    };
+    Response::from_parts(head, body(text.as_bytes(), is_head))
 }
 
 #[cfg(test)]
