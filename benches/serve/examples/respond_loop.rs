@@ -1,14 +1,17 @@
 //! `respond()` in a loop, for profilers and instruction counts: the path the criterion bench
 //! measures, without criterion around it.
 //!
-//! `cargo run --release --example respond_loop -- ITERATIONS [svg-br | floor]`
+//! `cargo run --release --example respond_loop -- ITERATIONS [CASE | floor]`, where CASE is one of
+//! the criterion bench's cases with `-` for spaces (`svg-br`, the default; `svg-identity`,
+//! `svg-304`, `last-asset-br`, `404`).
 //!
 //! Under `valgrind --tool=callgrind`, the difference between the instruction counts of two runs
 //! with N and 2N iterations, divided by N, is the cost of one request, start-up excluded: a
-//! figure that does not move with the load of a shared machine. `floor` builds the same response
-//! from a prepared header map instead (what any `http::Response` with these headers costs).
+//! figure that does not move with the load of a shared machine. `floor` builds the svg's response
+//! from a prepared head (status and header map) instead: what any `http::Response` with these
+//! headers costs.
 
-use kiln_serve_bench::Corpus;
+use kiln_serve_bench::{Corpus, cases};
 use std::hint::black_box;
 
 fn main() {
@@ -17,27 +20,28 @@ fn main() {
         .next()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000_000);
-    let floor = args.next().is_some_and(|case| case == "floor");
+    let case = args.next().unwrap_or_else(|| "svg-br".to_owned());
     let service = Corpus::service();
-    let svg = Corpus::iter()
-        .find(|a| a.path().ends_with("icons/solid/house.svg"))
-        .or_else(|| Corpus::iter().last())
-        .expect("a non-empty corpus")
-        .path()
-        .to_owned();
-    let req = http::Request::get(format!("/{svg}"))
-        .header("accept-encoding", "gzip, deflate, br, zstd")
-        .body(())
-        .unwrap();
-    let (prepared, _) = service.respond(&req).into_parts();
+    let cases = cases();
+    let floor = case == "floor";
+    let Some((_, req)) = cases
+        .iter()
+        .find(|(name, _)| floor && *name == "svg br" || name.replace(' ', "-") == case)
+    else {
+        eprintln!("unknown case {case}");
+        std::process::exit(2);
+    };
+    let (prepared, _) = service.respond(req).into_parts();
     let mut status = 0u64;
     for _ in 0..iterations {
         let res = if floor {
-            let mut res = http::Response::new(bytes::Bytes::from_static(b"x"));
-            *res.headers_mut() = black_box(&prepared.headers).clone();
-            res.status()
+            let res = http::Response::from_parts(
+                black_box(&prepared).clone(),
+                bytes::Bytes::from_static(b"x"),
+            );
+            black_box(res).status()
         } else {
-            black_box(service.respond(black_box(&req))).status()
+            black_box(service.respond(black_box(req))).status()
         };
         status += u64::from(res.as_u16());
     }
