@@ -108,13 +108,22 @@ pub(crate) fn decide(
 fn find(uri_path: &str, bundle: &'static Bundle, config: &Config) -> Option<Found> {
     // `None`: the path was refused (it tries to leave the bundle), and gets no fallback either;
     // `Some(None)`: a safe path that is not in the bundle.
-    let matched = path::with_resolved(uri_path, |path| {
-        Some(bundle.slot(path).or_else(|| {
+    let lookup = |path: &str| {
+        bundle.slot(path).or_else(|| {
             let prefix = bundle.prefix().strip_prefix('/')?;
             let rest = path.strip_prefix(prefix)?.strip_prefix('/')?;
             bundle.slot(rest)
-        }))
-    })?;
+        })
+    };
+    let matched = match path::as_is(uri_path) {
+        Some(path) => match lookup(path) {
+            Some(slot) => Some(slot),
+            // Refused and merely absent differ only in whether the fallback is served.
+            None if config.fallback.is_some() && path::is_safe(path) => None,
+            None => return None,
+        },
+        None => path::with_resolved(uri_path, |path| Some(lookup(path)))?,
+    };
     match matched {
         Some((index, immutable)) => Some(Found {
             asset: bundle.asset_at(index)?,

@@ -2,9 +2,9 @@
 //!
 //! Kiln reads five fields: `Accept-Encoding`, `If-Match`, `If-None-Match`, `Range` and `If-Range`.
 //! A `HeaderMap` lookup hashes the name and probes the table, about 90 instructions even when the
-//! field is absent (callgrind), and most requests carry none of the last four. A request with
-//! few header lines is cheaper to walk once, comparing each name with the five; a browser's
-//! request, with a dozen lines or more, is cheaper to look up in.
+//! field is absent (callgrind), and most requests carry none of the last four. Walking the map
+//! once, comparing each name with the five, costs about 16 instructions a line: cheaper for any
+//! request a browser sends (14 lines: 2,033 instructions per request against 2,377 for lookups).
 
 use http::HeaderMap;
 use http::header::{
@@ -12,8 +12,8 @@ use http::header::{
 };
 
 /// Requests with at most this many header lines are walked once; above it, each field is
-/// looked up when asked for. Where walking and four lookups cost the same (callgrind).
-const WALK_LIMIT: usize = 10;
+/// looked up when asked for. About where walking and the lookups cost the same (callgrind).
+const WALK_LIMIT: usize = 32;
 
 /// One of the request header fields Kiln reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
