@@ -16,7 +16,11 @@ in turn, pinned to core 0 with one thread, and drives it with wrk pinned to core
             installed), its own config file (skipped when nginx is not installed)
 
 Prints requests/s, p50 and p99 per scenario and each contender's ratio to the floor of the same
-round, then the medians over rounds.
+round, then the medians over rounds; then each contender's server core time per request (core 0's
+busy time, kernel included, over the requests served) beside how busy wrk's core was, and Kiln
+against ServeDir by both measures. Where wrk's core is saturated (new connections: wrk's
+connect and close cost more than Kiln's whole request), requests/s is the load generator's limit
+and core time per request is the comparison that still means something.
 """
 
 import argparse
@@ -113,6 +117,17 @@ def revalidation_headers(port, path, headers):
     return base
 
 
+def core_times(core):
+    """(busy, total) jiffies of one core so far, from /proc/stat."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{core} "):
+                user, nice, system, idle, iowait, irq, softirq, steal = map(int, line.split()[1:9])
+                busy = user + nice + system + irq + softirq
+                return busy, busy + idle + iowait + steal
+    raise RuntimeError(f"no cpu{core} in /proc/stat")
+
+
 def wrk(port, path, headers, new_conn, seconds, connections):
     cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for k, v in headers.items():
@@ -120,8 +135,19 @@ def wrk(port, path, headers, new_conn, seconds, connections):
     if new_conn:
         cmd += ["-H", "Connection: close"]
     cmd.append(f"http://127.0.0.1:{port}{path}")
+    # Only the server runs on core 0 and only wrk on core 1: each core's busy time (kernel and
+    # softirq work included) is that side's cost. When wrk's core is the busier, the load
+    # generator, not the server, set the rate, and the server's core time per request is the
+    # fairer comparison.
+    server0, client0 = core_times(0), core_times(1)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+    server1, client1 = core_times(0), core_times(1)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    hz = os.sysconf("SC_CLK_TCK")
+    server_busy = (server1[0] - server0[0]) / max(1, server1[1] - server0[1])
+    client_busy = (client1[0] - client0[0]) / max(1, client1[1] - client0[1])
+    server_us = (server1[0] - server0[0]) / hz * 1e6 / max(1, requests)
 
     def latency(pct):
         m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -130,7 +156,8 @@ def wrk(port, path, headers, new_conn, seconds, connections):
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p50_ms": latency(50), "p99_ms": latency(99),
-            "non_2xx_3xx": int(errors.group(1)) if errors else 0}
+            "non_2xx_3xx": int(errors.group(1)) if errors else 0,
+            "server_busy": server_busy, "client_busy": client_busy, "server_us_per_req": server_us}
 
 
 class Server:
@@ -213,7 +240,9 @@ def main():
                         server.stop()
                     results[name][who].append(result)
                     print(f"  round {r + 1} {name:13} {who:9} {result['rps']:10.0f} req/s  "
-                          f"p50 {result['p50_ms']:.3f} ms  p99 {result['p99_ms']:.3f} ms  status {status}", flush=True)
+                          f"p50 {result['p50_ms']:.3f} ms  p99 {result['p99_ms']:.3f} ms  status {status}  "
+                          f"server core {result['server_busy']:4.0%} {result['server_us_per_req']:6.1f} us/req  "
+                          f"wrk core {result['client_busy']:4.0%}", flush=True)
                 floor_rps = results[name]["floor"][-1]["rps"]
                 for who in contenders:
                     results[name][who][-1]["ratio"] = results[name][who][-1]["rps"] / floor_rps
@@ -231,14 +260,36 @@ def main():
         summary[name] = {}
         for who in contenders:
             runs = results[name][who]
-            rps = statistics.median(x["rps"] for x in runs)
-            ratio = statistics.median(x["ratio"] for x in runs)
-            p99 = statistics.median(x["p99_ms"] for x in runs)
-            p50 = statistics.median(x["p50_ms"] for x in runs)
-            summary[name][who] = {"rps": rps, "ratio": ratio, "p50_ms": p50, "p99_ms": p99,
-                                  "status": runs[-1]["status"]}
-            row += f"{rps:>10.0f} {ratio:6.2f}x {p99:6.2f}"
+            med = lambda key: statistics.median(x[key] for x in runs)
+            summary[name][who] = {
+                "rps": med("rps"), "ratio": med("ratio"), "p50_ms": med("p50_ms"),
+                "p99_ms": med("p99_ms"), "server_us_per_req": med("server_us_per_req"),
+                "server_busy": med("server_busy"), "client_busy": med("client_busy"),
+                "status": runs[-1]["status"],
+            }
+            row += f"{med('rps'):>10.0f} {med('ratio'):6.2f}x {med('p99_ms'):6.2f}"
         print(row)
+
+    print()
+    print("server core time per request (us), and how busy wrk's core was (a busy wrk core means the")
+    print("load generator, not the server, set the rate)")
+    print(f"{'scenario':14}" + "".join(f"{c:>18}" for c in contenders))
+    for name, *_ in SCENARIOS:
+        print(f"{name:14}" + "".join(
+            f"{summary[name][c]['server_us_per_req']:>9.1f} us {summary[name][c]['client_busy']:4.0%}"
+            for c in contenders))
+
+    if "servedir" in contenders:
+        print()
+        print("kiln against servedir: requests/s ratio (median of per-round ratios), server core time ratio")
+        for name, *_ in SCENARIOS:
+            rounds = zip(results[name]["kiln"], results[name]["servedir"])
+            rps_ratio = statistics.median(k["rps"] / d["rps"] for k, d in rounds)
+            rounds = zip(results[name]["kiln"], results[name]["servedir"])
+            cpu_ratio = statistics.median(d["server_us_per_req"] / max(k["server_us_per_req"], 1e-9)
+                                          for k, d in rounds)
+            summary[name]["kiln_vs_servedir"] = {"rps": rps_ratio, "server_core_time": cpu_ratio}
+            print(f"{name:14} {rps_ratio:6.2f}x req/s  {cpu_ratio:6.2f}x less core time per request")
     if args.json:
         args.json.write_text(json.dumps({"rounds": args.rounds, "seconds": args.seconds,
                                          "connections": args.connections, "summary": summary,
