@@ -59,8 +59,20 @@ pub struct Bundle {
     texts: OnceLock<Box<str>>,
     loaded: OnceLock<Loaded>,
     variants: OnceLock<Box<[Variant]>>,
-    index: OnceLock<HashMap<&'static str, u32, FxBuildHasher>>,
+    index: OnceLock<Index>,
     manifest: OnceLock<String>,
+}
+
+/// Every plain and fingerprinted path, to its asset's index (with [`FINGERPRINTED`] set for a
+/// fingerprinted path).
+#[derive(Debug)]
+struct Index {
+    paths: HashMap<&'static str, u32, FxBuildHasher>,
+    /// The prefix without its leading `/` and with a trailing one (`static/`); empty for the root.
+    prefix: String,
+    /// Whether some path starts with [`prefix`](Self::prefix): then a request path that starts
+    /// with it must be looked up as it is too.
+    shadows_prefix: bool,
 }
 
 #[derive(Debug)]
@@ -152,21 +164,55 @@ impl Bundle {
     /// the fingerprinted one.
     pub(crate) fn slot(&'static self, path: &str) -> Option<(usize, bool)> {
         let path = path.strip_prefix('/').unwrap_or(path);
-        let index = self.index.get_or_init(|| {
+        Self::decode(*self.index().paths.get(path)?)
+    }
+
+    /// [`slot`](Self::slot) for a request path relative to where the service is mounted: with
+    /// `nest_service`, a path in the bundle; mounted at the root, one that may still start with
+    /// the bundle's prefix, which is then tried without it. Either way the path is hashed once,
+    /// unless some path in the bundle itself starts with the prefix (a folder named `static`),
+    /// which then wins.
+    pub(crate) fn slot_mounted(&'static self, path: &str) -> Option<(usize, bool)> {
+        let index = self.index();
+        let under_prefix = match path.strip_prefix(index.prefix.as_str()) {
+            Some(rest) if !index.prefix.is_empty() => Some(rest),
+            _ => None,
+        };
+        match under_prefix {
+            Some(rest) if !index.shadows_prefix => self.slot(rest),
+            Some(rest) => self.slot(path).or_else(|| self.slot(rest)),
+            None => self.slot(path),
+        }
+    }
+
+    fn decode(slot: u32) -> Option<(usize, bool)> {
+        Some(((slot & !FINGERPRINTED) as usize, slot & FINGERPRINTED != 0))
+    }
+
+    fn index(&'static self) -> &'static Index {
+        self.index.get_or_init(|| {
             let assets = self.assets();
-            let mut map = HashMap::with_capacity_and_hasher(assets.len() * 2, FxBuildHasher);
+            let mut paths = HashMap::with_capacity_and_hasher(assets.len() * 2, FxBuildHasher);
             // Fingerprinted paths first, so that a file named exactly like another file's
             // fingerprinted form is found under its own (plain) name.
             for (i, asset) in (0u32..).zip(assets) {
-                map.insert(asset.fingerprinted_path(), i | FINGERPRINTED);
+                paths.insert(asset.fingerprinted_path(), i | FINGERPRINTED);
             }
             for (i, asset) in (0u32..).zip(assets) {
-                map.insert(asset.path(), i);
+                paths.insert(asset.path(), i);
             }
-            map
-        });
-        let slot = *index.get(path)?;
-        Some(((slot & !FINGERPRINTED) as usize, slot & FINGERPRINTED != 0))
+            let prefix = match self.prefix().trim_start_matches('/') {
+                "" => String::new(),
+                prefix => format!("{prefix}/"),
+            };
+            let shadows_prefix =
+                !prefix.is_empty() && paths.keys().any(|path| path.starts_with(&prefix));
+            Index {
+                paths,
+                prefix,
+                shadows_prefix,
+            }
+        })
     }
 
     /// The asset at `index` in [`iter`](Self::iter) order.

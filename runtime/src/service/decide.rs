@@ -108,13 +108,7 @@ pub(crate) fn decide(
 fn find(uri_path: &str, bundle: &'static Bundle, config: &Config) -> Option<Found> {
     // `None`: the path was refused (it tries to leave the bundle), and gets no fallback either;
     // `Some(None)`: a safe path that is not in the bundle.
-    let lookup = |path: &str| {
-        bundle.slot(path).or_else(|| {
-            let prefix = bundle.prefix().strip_prefix('/')?;
-            let rest = path.strip_prefix(prefix)?.strip_prefix('/')?;
-            bundle.slot(rest)
-        })
-    };
+    let lookup = |path: &str| bundle.slot_mounted(path);
     let matched = match path::as_is(uri_path) {
         Some(path) => match lookup(path) {
             Some(slot) => Some(slot),
