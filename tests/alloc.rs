@@ -63,6 +63,17 @@ fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> Request<()> {
     req.body(()).unwrap()
 }
 
+/// A request with more header lines than the service walks (it then looks fields up).
+fn many_lines() -> Request<()> {
+    let mut req = Request::get("/css/app.css");
+    for i in 0..40 {
+        req = req.header(format!("x-filler-{i}"), "1");
+    }
+    req.header("accept-encoding", "gzip, deflate, br, zstd")
+        .body(())
+        .unwrap()
+}
+
 #[test]
 fn a_request_allocates_only_the_header_map() {
     let service = Site::service();
@@ -93,6 +104,18 @@ fn a_request_allocates_only_the_header_map() {
         request("GET", "/../etc/passwd", &[]),
         request("POST", "/css/app.css", &[]),
         request("GET", "/static/css/app.css", &[("accept-encoding", "br")]),
+        // Fields found by asking the map: repeated lines, and more lines than are walked.
+        request(
+            "GET",
+            "/css/app.css",
+            &[
+                ("accept-encoding", "gzip"),
+                ("accept-encoding", "br;q=0.5"),
+                ("if-none-match", "\"x\""),
+                ("if-none-match", css.etag()),
+            ],
+        ),
+        many_lines(),
     ];
     // The header map of a response: what any `http::Response` with these headers costs.
     let header_map = allocations(|| HeaderMap::<HeaderValue>::with_capacity(12));

@@ -177,6 +177,31 @@ async fn if_none_match_gives_304_with_validators() {
     }
 }
 
+/// However many header lines a request has (the service walks a few and looks fields up among
+/// many) and however a field is split over lines, the answer is the same.
+#[tokio::test]
+async fn fields_are_read_alike_among_few_and_many_lines() {
+    let br_etag = format!("\"{}-br\"", css().hash());
+    for filler in [0, 3, 40] {
+        let names: Vec<String> = (0..filler).map(|i| format!("x-filler-{i}")).collect();
+        let mut headers: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+        headers.extend([("accept-encoding", "gzip;q=0.5"), ("accept-encoding", "br")]);
+        let r = get("/css/app.css", &headers).await;
+        assert_eq!(r.status, StatusCode::OK, "{filler}");
+        assert_eq!(r.header("content-encoding"), "br", "{filler}");
+        headers.extend([
+            ("if-none-match", "\"nope\""),
+            ("if-none-match", br_etag.as_str()),
+        ]);
+        let r = get("/css/app.css", &headers).await;
+        assert_eq!(r.status, StatusCode::NOT_MODIFIED, "{filler}");
+        headers.truncate(headers.len() - 2);
+        headers.extend([("if-match", "\"nope\""), ("if-match", br_etag.as_str())]);
+        let r = get("/css/app.css", &headers).await;
+        assert_eq!(r.status, StatusCode::OK, "{filler}");
+    }
+}
+
 #[tokio::test]
 async fn if_none_match_not_matching_gives_200() {
     let gzip_etag = format!("\"{}-gzip\"", css().hash());
@@ -453,6 +478,25 @@ async fn mounted_at_the_root_it_accepts_prefixed_paths() {
     assert_eq!(r.status, StatusCode::OK);
     let r = get(&format!("/static{}", fingerprinted("css/app.css")), &[]).await;
     assert_eq!(r.header("cache-control"), IMMUTABLE);
+}
+
+/// The basic fixture again, under a prefix named like one of its folders.
+#[derive(kiln::Embed)]
+#[kiln(folder = "fixtures/basic", prefix = "/css")]
+struct UnderCss;
+
+/// Mounted at the root, a path is first what it names in the bundle, and only then a path under
+/// the prefix: a folder named like the prefix wins.
+#[tokio::test]
+async fn mounted_at_the_root_a_folder_named_like_the_prefix_wins() {
+    let r = send(UnderCss::service(), "GET", "/css/app.css", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, css().bytes());
+    let r = send(UnderCss::service(), "GET", "/css/js/app.js", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, Site::get("js/app.js").unwrap().bytes());
+    let r = send(UnderCss::service(), "GET", "/css/css/app.css", &[]).await;
+    assert_eq!(r.body, css().bytes());
 }
 
 #[tokio::test]
