@@ -20,12 +20,36 @@ fn nginx() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-struct Nginx(Child);
+/// A running nginx, stopped on drop.
+struct Nginx {
+    master: Child,
+    binary: PathBuf,
+    conf: PathBuf,
+    error_log: PathBuf,
+}
 
 impl Drop for Nginx {
+    /// `nginx -s stop` has the master stop its worker before it exits; killing the master alone
+    /// would leave the worker running, orphaned.
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = Command::new(&self.binary)
+            .arg("-c")
+            .arg(&self.conf)
+            .arg("-e")
+            .arg(&self.error_log)
+            .args(["-s", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.master.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.master.kill();
+        let _ = self.master.wait();
     }
 }
 
@@ -76,7 +100,7 @@ fn start(nginx: &Path, root: &Path, tmp: &Path, port: u16) -> (Nginx, bool) {
     );
     let path = tmp.join("nginx.conf");
     std::fs::write(&path, conf).unwrap();
-    let child = Command::new(nginx)
+    let master = Command::new(nginx)
         .arg("-c")
         .arg(&path)
         .arg("-e")
@@ -85,12 +109,18 @@ fn start(nginx: &Path, root: &Path, tmp: &Path, port: u16) -> (Nginx, bool) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let running = Nginx {
+        master,
+        binary: nginx.to_owned(),
+        conf: path,
+        error_log: tmp.join("error.log"),
+    };
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "nginx did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    (Nginx(child), brotli)
+    (running, brotli)
 }
 
 #[test]
