@@ -87,7 +87,7 @@ def build_chart(paths, out):
 def serve_chart(path, out):
     data = json.load(open(path))["summary"]
     scenarios = list(data)
-    contenders = [c for c in next(iter(data.values())) if c != "floor"]
+    contenders = [c for c, v in next(iter(data.values())).items() if c != "floor" and "ratio" in v]
     values = [[data[s][c]["ratio"] for c in contenders] for s in scenarios]
     bars("Requests/s / constant-response floor (same round, median)", scenarios, contenders, values,
          [0.9] * len(scenarios), out, xmax=1.4)
