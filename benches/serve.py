@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Serving benchmark: Kiln against a constant response, tower-http ServeDir and nginx.
 
-Usage: benches/serve.py CORPUS [--rounds R] [--seconds S] [--connections C] [--json FILE]
+Usage: benches/serve.py CORPUS [--rounds R] [--seconds S] [--connections C] [--only SCENARIO]...
+                          [--json FILE]
 
 Builds benches/serve with CORPUS baked in, exports CORPUS with Kiln's export (plain names plus
 .br/.gz siblings) for ServeDir and nginx, then for every round and scenario starts each server
@@ -66,7 +67,7 @@ http {{
     tcp_nopush on;
     keepalive_requests 1000000;
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port} deferred;
         location /static/ {{
             alias {root}/;
             gzip_static on;
@@ -183,7 +184,12 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--only", action="append", metavar="SCENARIO",
+                    help="run only this scenario (repeatable), e.g. --only 'svg new conn'")
     args = ap.parse_args()
+    scenarios = [s for s in SCENARIOS if not args.only or s[0] in args.only]
+    if not scenarios:
+        sys.exit(f"no such scenario; the scenarios are: {', '.join(s[0] for s in SCENARIOS)}")
     corpus = args.corpus.resolve()
     for tool in ["wrk", "taskset"]:
         if not shutil.which(tool):
@@ -209,11 +215,11 @@ def main():
         modules, brotli = f"load_module {brotli_mod};", "brotli_static on;"
 
     contenders = ["floor", "kiln", "kiln-nest", "servedir"] + (["nginx"] if nginx else [])
-    results = {s[0]: {c: [] for c in contenders} for s in SCENARIOS}
+    results = {s[0]: {c: [] for c in contenders} for s in scenarios}
     try:
         for r in range(args.rounds):
             order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
-            for name, path, headers, new_conn in SCENARIOS:
+            for name, path, headers, new_conn in scenarios:
                 for who in order:
                     port = free_port()
                     base = {k: v for k, v in headers.items() if v is not None}
@@ -255,7 +261,7 @@ def main():
     print(f"{'':14}" + "".join(f"{'req/s  ratio  p99 ms':>24}" for _ in contenders))
     print(f"(nginx: {'with' if brotli else 'without'} brotli_static)")
     summary = {}
-    for name, *_ in SCENARIOS:
+    for name, *_ in scenarios:
         row = f"{name:14}"
         summary[name] = {}
         for who in contenders:
@@ -274,7 +280,7 @@ def main():
     print("server core time per request (us), and how busy wrk's core was (a busy wrk core means the")
     print("load generator, not the server, set the rate)")
     print(f"{'scenario':14}" + "".join(f"{c:>18}" for c in contenders))
-    for name, *_ in SCENARIOS:
+    for name, *_ in scenarios:
         print(f"{name:14}" + "".join(
             f"{summary[name][c]['server_us_per_req']:>9.1f} us {summary[name][c]['client_busy']:4.0%}"
             for c in contenders))
@@ -282,7 +288,7 @@ def main():
     if "servedir" in contenders:
         print()
         print("kiln against servedir: requests/s ratio (median of per-round ratios), server core time ratio")
-        for name, *_ in SCENARIOS:
+        for name, *_ in scenarios:
             rounds = zip(results[name]["kiln"], results[name]["servedir"])
             rps_ratio = statistics.median(k["rps"] / d["rps"] for k, d in rounds)
             rounds = zip(results[name]["kiln"], results[name]["servedir"])
