@@ -167,21 +167,24 @@ impl Bundle {
         Self::decode(*self.index().paths.get(path)?)
     }
 
-    /// [`slot`](Self::slot) for a request path relative to where the service is mounted: with
+    /// [`slot`](Self::slot) for a request path (without its leading `/`) relative to where the
+    /// service is mounted: with
     /// `nest_service`, a path in the bundle; mounted at the root, one that may still start with
     /// the bundle's prefix, which is then tried without it. Either way the path is hashed once,
     /// unless some path in the bundle itself starts with the prefix (a folder named `static`),
     /// which then wins.
     pub(crate) fn slot_mounted(&'static self, path: &str) -> Option<(usize, bool)> {
         let index = self.index();
-        let under_prefix = match path.strip_prefix(index.prefix.as_str()) {
-            Some(rest) if !index.prefix.is_empty() => Some(rest),
+        let get = |path: &str| Self::decode(*index.paths.get(path)?);
+        // The first byte spares most paths of a nested service the comparison.
+        let under_prefix = match (path.as_bytes().first(), index.prefix.as_bytes().first()) {
+            (Some(a), Some(b)) if a == b => path.strip_prefix(index.prefix.as_str()),
             _ => None,
         };
         match under_prefix {
-            Some(rest) if !index.shadows_prefix => self.slot(rest),
-            Some(rest) => self.slot(path).or_else(|| self.slot(rest)),
-            None => self.slot(path),
+            Some(rest) if index.shadows_prefix => get(path).or_else(|| get(rest)),
+            Some(rest) => get(rest),
+            None => get(path),
         }
     }
 
