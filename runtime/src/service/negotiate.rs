@@ -38,6 +38,29 @@ impl Qualities {
     fn of(self, encoding: Encoding) -> Quality {
         self.0[encoding.index()]
     }
+
+    /// The request's qualities; `None` without an `Accept-Encoding` header.
+    fn parse(fields: &Fields<'_>) -> Option<Self> {
+        let mut values = fields.values(Field::AcceptEncoding);
+        let first = values.next()?.as_bytes();
+        let mut prefs = Preferences::default();
+        match values.next() {
+            None => {
+                if let Some((_, common)) = COMMON.iter().find(|(value, _)| *value == first) {
+                    return Some(*common);
+                }
+                prefs.list(first);
+            }
+            Some(second) => {
+                prefs.list(first);
+                prefs.list(second.as_bytes());
+                for value in values {
+                    prefs.list(value.as_bytes());
+                }
+            }
+        }
+        Some(prefs.qualities())
+    }
 }
 
 /// What browsers and common clients send, read in advance: one of these is most requests'
@@ -65,31 +88,6 @@ static COMMON: [(&[u8], Qualities); 11] = {
         (b"identity", Qualities([1000, 0, 0, 0])),
     ]
 };
-
-impl Qualities {
-    /// The request's qualities; `None` without an `Accept-Encoding` header.
-    fn parse(fields: &Fields<'_>) -> Option<Self> {
-        let mut values = fields.values(Field::AcceptEncoding);
-        let first = values.next()?.as_bytes();
-        let mut prefs = Preferences::default();
-        match values.next() {
-            None => {
-                if let Some((_, common)) = COMMON.iter().find(|(value, _)| *value == first) {
-                    return Some(*common);
-                }
-                prefs.list(first);
-            }
-            Some(second) => {
-                prefs.list(first);
-                prefs.list(second.as_bytes());
-                for value in values {
-                    prefs.list(value.as_bytes());
-                }
-            }
-        }
-        Some(prefs.qualities())
-    }
-}
 
 impl Preferences {
     fn qualities(&self) -> Qualities {
