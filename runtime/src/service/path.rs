@@ -26,10 +26,9 @@ pub(crate) fn as_is(path: &str) -> Option<&str> {
 }
 
 /// Percent-decodes `path` (the URI path, query already gone), checks it, and hands it to `f`
-/// without the leading `/`; a path ending in `/` gets `index.html` appended. For the paths
-/// [`as_is`] does not take: it copies. Returns `None`,
+/// without the leading `/`; a path ending in `/` gets `index.html` appended. Returns `None`,
 /// without calling `f`, for invalid UTF-8, NUL, backslashes, and `.` or `..` segments (decoded or
-/// not).
+/// not). For the paths [`as_is`] does not take: it copies the path.
 pub(crate) fn with_resolved<R>(path: &str, f: impl FnOnce(&str) -> Option<R>) -> Option<R> {
     if let Scan::Refused = scan(path.as_bytes()) {
         return None;
@@ -117,10 +116,10 @@ fn has_percent(path: &[u8]) -> bool {
     words.remainder().contains(&b'%')
 }
 
-/// One pass over the bytes of the raw request path. This runs on every request: eight bytes at
-/// a time are checked for anything that can matter ([`has_special`]), and only a word that
-/// has such a byte is looked at byte by byte (half the instructions of a table lookup per byte,
-/// which was a third of separate `contains` scans; callgrind, on 28-byte paths).
+/// One pass over the bytes of a request path, for the paths [`as_is`] does not take and those
+/// not found: eight bytes at a time are checked for anything that can matter ([`has_special`]),
+/// and only a word that has such a byte is looked at byte by byte (half the instructions of a
+/// table lookup per byte; callgrind, on 28-byte paths).
 fn scan(path: &[u8]) -> Scan {
     let mut encoded = false;
     let mut start = 0;
