@@ -58,14 +58,15 @@ pub(crate) struct Config {
     cache_control_plain: HeaderValue,
     cache_control_fingerprinted: HeaderValue,
     headers: HeaderMap,
-    /// The complete header maps of 200 responses, per asset (by index), made on the asset's
-    /// first request: a response then costs one map clone, no hashing of header names.
+    /// The complete heads (status and headers) of 200 and 304 responses, per asset (by index),
+    /// made on the asset's first request: a response then costs one head clone, no hashing of
+    /// header names.
     prepared: Arc<[OnceLock<Box<response::Prepared>>]>,
 }
 
 impl Config {
-    /// Forgets the prepared header maps; called by every builder method, since they depend on
-    /// the configuration.
+    /// Forgets the prepared heads; called by every builder method, since they depend on the
+    /// configuration.
     fn reset(&mut self, assets: usize) {
         self.prepared = (0..assets).map(|_| OnceLock::new()).collect();
     }
