@@ -6,6 +6,8 @@
 //! price is this reader, which runs once per bundle, on first use: a few milliseconds per
 //! thousand assets, most of it decompressing the meta.
 
+use std::ops::Range;
+
 use crate::asset::{Asset, Encoding, Variant};
 
 const MAGIC: &[u8; 8] = b"KILNPACK";
@@ -198,17 +200,30 @@ pub(crate) struct Span {
 }
 
 impl Parsed {
+    /// Each record, with where its own variants are among the variants (the meta lists each
+    /// asset's in turn), and those variants.
+    fn each(&self) -> impl Iterator<Item = (&Record, Range<usize>, &[Raw])> {
+        let mut first = 0;
+        self.records.iter().map(move |record| {
+            let own = first..first + record.variants;
+            first = own.end;
+            let raws = self
+                .variants
+                .get(own.clone())
+                .unwrap_or_else(|| corrupt("variants out of bounds"));
+            (record, own, raws)
+        })
+    }
+
     /// Every representation's entity tag followed by its length in decimal, identity then
     /// variants, asset after asset, in one string; and where each one is, in that order.
     pub(crate) fn texts(&self) -> (String, Vec<Span>) {
         use std::fmt::Write as _;
         let mut out = String::with_capacity(self.records.len() * 200);
         let mut spans = Vec::with_capacity(self.records.len() + self.variants.len());
-        let mut variants = self.variants.iter();
-        for record in &self.records {
+        for (record, _, raws) in self.each() {
             let hash = record.hash;
-            let identity = std::iter::once(&record.identity);
-            for raw in identity.chain(variants.by_ref().take(record.variants)) {
+            for raw in std::iter::once(&record.identity).chain(raws) {
                 let start = out.len();
                 let _ = match raw.encoding {
                     Encoding::Identity => write!(out, "\"{hash}\""),
@@ -244,28 +259,19 @@ impl Parsed {
         };
         let mut identities = Vec::with_capacity(self.records.len());
         let mut variants = Vec::with_capacity(self.variants.len());
-        let mut raws = self.variants.iter();
-        for record in &self.records {
+        for (record, _, raws) in self.each() {
             identities.push(represent(&record.identity));
-            for raw in raws.by_ref().take(record.variants) {
-                variants.push(represent(raw));
-            }
+            variants.extend(raws.iter().map(&mut represent));
         }
         let variants: &'static [Variant] = variants_home.get_or_init(|| variants.into());
-        let mut first = 0;
-        self.records
-            .iter()
+        self.each()
             .zip(identities)
-            .map(|(record, identity)| {
-                let own = variants
-                    .get(first..first + record.variants)
-                    .unwrap_or_else(|| corrupt("variants out of bounds"));
-                first += record.variants;
+            .map(|((record, own, _), identity)| {
                 Asset::new(
                     record.text,
                     record.ends,
                     identity,
-                    own,
+                    &variants[own],
                     record.compressed_only,
                 )
             })
