@@ -168,9 +168,8 @@ impl Bundle {
     }
 
     /// [`slot`](Self::slot) for a request path (without its leading `/`) relative to where the
-    /// service is mounted: with
-    /// `nest_service`, a path in the bundle; mounted at the root, one that may still start with
-    /// the bundle's prefix, which is then tried without it. Either way the path is hashed once,
+    /// service is mounted: with `nest_service`, a path in the bundle; mounted at the root, one
+    /// that may still start with the bundle's prefix, which is then tried without it. Either way the path is hashed once,
     /// unless some path in the bundle itself starts with the prefix (a folder named `static`),
     /// which then wins.
     pub(crate) fn slot_mounted(&'static self, path: &str) -> Option<(usize, bool)> {

@@ -57,8 +57,8 @@
 //! folder: the bytes of every representation (each distinct content once) in data chunks of about
 //! 1 MiB, and a small compressed table of paths, types, hashes and offsets. The generated code is
 //! one `include_bytes!` per chunk; the table is read on the first use of the bundle (a few
-//! milliseconds and about a megabyte of memory per thousand assets). Variants are compressed once, not on every build: a rebuild
-//! compresses and packs only what changed.
+//! milliseconds and about a megabyte of memory per thousand assets). Variants are compressed
+//! once, not on every build: a rebuild compresses and packs only what changed.
 //!
 //! # The `#[kiln(...)]` attribute
 //!
