@@ -108,15 +108,14 @@ pub(crate) fn decide(
 fn find(uri_path: &str, bundle: &'static Bundle, config: &Config) -> Option<Found> {
     // `None`: the path was refused (it tries to leave the bundle), and gets no fallback either;
     // `Some(None)`: a safe path that is not in the bundle.
-    let lookup = |path: &str| bundle.slot_mounted(path);
     let matched = match path::as_is(uri_path) {
-        Some(path) => match lookup(path) {
+        Some(path) => match bundle.slot_mounted(path) {
             Some(slot) => Some(slot),
             // Refused and merely absent differ only in whether the fallback is served.
             None if config.fallback.is_some() && path::is_safe(path) => None,
             None => return None,
         },
-        None => path::with_resolved(uri_path, |path| Some(lookup(path)))?,
+        None => path::with_resolved(uri_path, |path| Some(bundle.slot_mounted(path)))?,
     };
     match matched {
         Some((index, immutable)) => Some(Found {
