@@ -42,12 +42,7 @@ fn respond(c: &mut Criterion) {
     // hyper's business after it has written it, not part of lookup, negotiation and headers.
     // The two "with drop" rows show what dropping adds.
     let (prepared, _) = service.respond(&cases[0].1).into_parts();
-    let floor = || {
-        http::Response::from_parts(
-            black_box(&prepared).clone(),
-            bytes::Bytes::from_static(b"x"),
-        )
-    };
+    let floor = || kiln_serve_bench::floor(black_box(&prepared));
     group.bench_function("floor: prepared response", |b| without_drop(b, floor));
     group.bench_function("floor: prepared response, with drop", |b| {
         b.iter(|| black_box(floor()))

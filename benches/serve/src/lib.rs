@@ -8,6 +8,14 @@ use http::Request;
 #[kiln(folder = "$KILN_BENCH_CORPUS", prefix = "/static")]
 pub struct Corpus;
 
+/// The floor: a response built from a prepared head (status and headers) and a static body, what
+/// any `http::Response` with Kiln's headers costs. The criterion bench and `respond_loop` both
+/// measure it.
+#[inline]
+pub fn floor(prepared: &http::response::Parts) -> http::Response<bytes::Bytes> {
+    http::Response::from_parts(prepared.clone(), bytes::Bytes::from_static(b"x"))
+}
+
 fn request(path: &str, headers: &[(&str, &str)]) -> Request<()> {
     let mut req = Request::get(path);
     for &(k, v) in headers {

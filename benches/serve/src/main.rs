@@ -116,7 +116,12 @@ fn defer_accept(listener: &tokio::net::TcpListener) {
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
-    assert_eq!(rc, 0, "TCP_DEFER_ACCEPT: {}", std::io::Error::last_os_error());
+    assert_eq!(
+        rc,
+        0,
+        "TCP_DEFER_ACCEPT: {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 fn main() {
