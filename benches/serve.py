@@ -289,9 +289,8 @@ def main():
         print()
         print("kiln against servedir: requests/s ratio (median of per-round ratios), server core time ratio")
         for name, *_ in scenarios:
-            rounds = zip(results[name]["kiln"], results[name]["servedir"])
+            rounds = list(zip(results[name]["kiln"], results[name]["servedir"]))
             rps_ratio = statistics.median(k["rps"] / d["rps"] for k, d in rounds)
-            rounds = zip(results[name]["kiln"], results[name]["servedir"])
             cpu_ratio = statistics.median(d["server_us_per_req"] / max(k["server_us_per_req"], 1e-9)
                                           for k, d in rounds)
             summary[name]["kiln_vs_servedir"] = {"rps": rps_ratio, "server_core_time": cpu_ratio}
