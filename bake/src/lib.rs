@@ -40,7 +40,7 @@ pub use crate::error::{Error, Origin};
 pub use crate::media::{content_type, is_precompressed_type};
 pub use crate::names::{FINGERPRINT_LEN, content_hash, fingerprint, integrity, url_encode};
 pub use crate::pack::{Pack, PackOptions, write_pack};
-pub use crate::walk::{Filter, SourceFile, scan};
+pub use crate::walk::{Filter, SourceFile, Unmatched, scan, scan_reporting};
 
 /// What to bake and how.
 #[derive(Debug, Clone)]
@@ -81,6 +81,8 @@ pub struct Baked {
     pub files: Vec<BakedFile>,
     /// What the bake did.
     pub stats: Stats,
+    /// The patterns of [`Config`] that matched nothing.
+    pub unmatched: Unmatched,
 }
 
 /// Counters describing one [`bake`] call.
@@ -145,7 +147,7 @@ pub enum Stored {
 /// second bake of unchanged content compresses nothing. The result is sorted and deterministic.
 pub fn bake(config: &Config) -> Result<Baked, Error> {
     let filter = Filter::new(&config.include, &config.exclude)?;
-    let sources = scan(&config.folder, &filter)?;
+    let (sources, unmatched) = scan_reporting(&config.folder, &filter)?;
     let jobs = config
         .jobs
         .or_else(|| std::thread::available_parallelism().ok().map(Into::into))
@@ -186,7 +188,11 @@ pub fn bake(config: &Config) -> Result<Baked, Error> {
         files.push(file);
     }
     stats.files = files.len();
-    Ok(Baked { files, stats })
+    Ok(Baked {
+        files,
+        stats,
+        unmatched,
+    })
 }
 
 fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats), Error> {

@@ -1,5 +1,6 @@
 //! Walking the folder: which files are in the bundle, and under which relative paths.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -38,7 +39,44 @@ struct Patterns {
     anchored: GlobSet,
     /// Patterns without a `/`: matched against every name on the path.
     names: GlobSet,
+    /// For each glob of [`anchored`](Self::anchored), then of [`names`](Self::names), the index
+    /// of its pattern as written.
+    anchored_ids: Vec<usize>,
+    names_ids: Vec<usize>,
     len: usize,
+}
+
+/// The `include` and `exclude` patterns that matched nothing in the folder, by their index as
+/// written: a pattern with a typo, or one the folder has outgrown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unmatched {
+    /// `include` patterns that match no file.
+    pub include: Vec<usize>,
+    /// `exclude` patterns that match no file or folder.
+    pub exclude: Vec<usize>,
+}
+
+/// Which patterns matched something, while walking.
+struct Hits {
+    include: Vec<bool>,
+    exclude: Vec<bool>,
+}
+
+impl Hits {
+    fn new(filter: &Filter) -> Self {
+        Hits {
+            include: vec![false; filter.include.len],
+            exclude: vec![false; filter.exclude.len],
+        }
+    }
+
+    fn unmatched(&self) -> Unmatched {
+        let missing = |hits: &[bool]| (0..hits.len()).filter(|&i| !hits[i]).collect();
+        Unmatched {
+            include: missing(&self.include),
+            exclude: missing(&self.exclude),
+        }
+    }
 }
 
 impl Filter {
@@ -72,6 +110,7 @@ impl Patterns {
     fn new<S: AsRef<str>>(patterns: &[S], origin: fn(usize) -> Origin) -> Result<Self, Error> {
         let mut anchored = GlobSetBuilder::new();
         let mut names = GlobSetBuilder::new();
+        let (mut anchored_ids, mut names_ids) = (Vec::new(), Vec::new());
         for (i, pattern) in patterns.iter().enumerate() {
             let pattern = pattern.as_ref();
             let trimmed = pattern.trim_start_matches('/');
@@ -82,8 +121,10 @@ impl Patterns {
             })?;
             if pattern.contains('/') {
                 anchored.add(glob);
+                anchored_ids.push(i);
             } else {
                 names.add(glob);
+                names_ids.push(i);
             }
         }
         let build = |b: GlobSetBuilder| {
@@ -100,8 +141,29 @@ impl Patterns {
         Ok(Patterns {
             anchored: build(anchored)?,
             names: build(names)?,
+            anchored_ids,
+            names_ids,
             len: patterns.len(),
         })
+    }
+
+    /// Sets `hits[i]` for every pattern `i` that matches `path` (as [`matches`](Self::matches)
+    /// does, but without stopping at the first).
+    fn mark(&self, path: &str, hits: &mut [bool]) {
+        if hits.iter().all(|&hit| hit) {
+            return;
+        }
+        let mut prefix_end = 0;
+        for name in path.split('/') {
+            prefix_end += name.len();
+            for i in self.names.matches(name) {
+                hits[self.names_ids[i]] = true;
+            }
+            for i in self.anchored.matches(&path[..prefix_end]) {
+                hits[self.anchored_ids[i]] = true;
+            }
+            prefix_end += 1;
+        }
     }
 
     fn matches(&self, path: &str) -> bool {
@@ -136,6 +198,16 @@ fn is_hidden(path: &str) -> bool {
 /// Symbolic links are followed. Fails on a missing folder, an unreadable entry, a path that is not
 /// UTF-8 or cannot be served, and on two paths that differ only in case or Unicode normalisation.
 pub fn scan(folder: &Path, filter: &Filter) -> Result<Vec<SourceFile>, Error> {
+    scan_reporting(folder, filter).map(|(files, _)| files)
+}
+
+/// [`scan`], and which patterns matched nothing: an `include` pattern no file matches, an
+/// `exclude` pattern no file or folder matches.
+pub fn scan_reporting(
+    folder: &Path,
+    filter: &Filter,
+) -> Result<(Vec<SourceFile>, Unmatched), Error> {
+    let hits = RefCell::new(Hits::new(filter));
     match std::fs::metadata(folder) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => return Err(Error::NotAFolder(folder.to_owned())),
@@ -157,7 +229,10 @@ pub fn scan(folder: &Path, filter: &Filter) -> Result<Vec<SourceFile>, Error> {
         .into_iter()
         .filter_entry(|entry| {
             !entry.file_type().is_dir()
-                || relative(folder, entry.path()).is_none_or(|rel| !filter.prunes(&rel))
+                || relative(folder, entry.path()).is_none_or(|rel| {
+                    filter.exclude.mark(&rel, &mut hits.borrow_mut().exclude);
+                    !filter.prunes(&rel)
+                })
         });
     for entry in walker {
         let entry = entry.map_err(|err| {
@@ -172,6 +247,11 @@ pub fn scan(folder: &Path, filter: &Filter) -> Result<Vec<SourceFile>, Error> {
         }
         let path = relative(folder, entry.path())
             .ok_or_else(|| Error::NonUtf8Path(entry.path().to_owned()))?;
+        {
+            let hits = &mut *hits.borrow_mut();
+            filter.include.mark(&path, &mut hits.include);
+            filter.exclude.mark(&path, &mut hits.exclude);
+        }
         if !filter.keeps(&path) {
             continue;
         }
@@ -183,7 +263,7 @@ pub fn scan(folder: &Path, filter: &Filter) -> Result<Vec<SourceFile>, Error> {
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     check_clashes(&files)?;
-    Ok(files)
+    Ok((files, hits.into_inner().unmatched()))
 }
 
 /// The `/`-separated path of `path` below `folder`, or `None` if it is not UTF-8.
@@ -233,6 +313,33 @@ mod tests {
 
     fn filter(include: &[&str], exclude: &[&str]) -> Filter {
         Filter::new(include, exclude).unwrap()
+    }
+
+    #[test]
+    fn patterns_that_match_nothing_are_reported() {
+        let root = std::env::temp_dir().join(format!("kiln-unmatched-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("css")).unwrap();
+        std::fs::create_dir_all(root.join("drafts")).unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        for file in ["css/a.css", "app.js", "drafts/x.html", ".git/HEAD"] {
+            std::fs::write(root.join(file), "x").unwrap();
+        }
+        let f = filter(
+            &["*.css", "*.cs", "app.js", "fonts/**"],
+            &["drafts", "*.map", ".git", "css/a.css"],
+        );
+        let (files, unmatched) = scan_reporting(&root, &f).unwrap();
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["app.js"]);
+        // `*.cs` and `fonts/**` match no file; `*.map` matches nothing, while `drafts` and
+        // `.git` match folders that are then skipped whole.
+        assert_eq!(unmatched.include, [1, 3]);
+        assert_eq!(unmatched.exclude, [1]);
+
+        let (_, unmatched) = scan_reporting(&root, &filter(&[], &[])).unwrap();
+        assert_eq!(unmatched, Unmatched::default());
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
