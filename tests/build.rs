@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=fixtures");
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let dir = out.join("large");
     std::fs::create_dir_all(&dir).expect("create OUT_DIR/large");

@@ -14,13 +14,15 @@ struct Basic;
 #[kiln(folder = "$OUT_DIR/large")]
 struct Large;
 
+/// Empty on purpose; the warning that says so is allowed.
 #[derive(kiln::Embed)]
 #[kiln(folder = "fixtures/basic", exclude = "**")]
+#[allow(deprecated)]
 struct Nothing;
 
 #[derive(kiln::Embed)]
 #[kiln(folder = "fixtures/basic", prefix = "/", compress(none))]
-struct Uncompressed;
+pub(crate) struct Uncompressed;
 
 #[derive(kiln::Embed)]
 #[kiln(folder = "fixtures/basic", prefix = "/assets/", compress(gzip))]

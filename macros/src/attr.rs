@@ -4,7 +4,7 @@ use kiln_bake::Codec;
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
-use syn::{DeriveInput, Ident, LitStr, Path};
+use syn::{Data, DeriveInput, Fields, Ident, LitStr, Path};
 
 /// The parsed attributes of one derive.
 pub(crate) struct Config {
@@ -23,6 +23,45 @@ pub(crate) struct Config {
 
 const KEYS: &str =
     "`folder`, `prefix`, `include`, `exclude`, `compress`, `compressed_only` or `crate`";
+const KEY_NAMES: [&str; 7] = [
+    "folder",
+    "prefix",
+    "include",
+    "exclude",
+    "compress",
+    "compressed_only",
+    "crate",
+];
+const CODEC_NAMES: [&str; 5] = ["br", "brotli", "gzip", "zstd", "none"];
+
+/// The name among `known` closest to what was written, if it is close enough to be a typo.
+pub(crate) fn closest<'a>(
+    written: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let written = written.to_lowercase();
+    known
+        .into_iter()
+        .map(|name| (strsim::damerau_levenshtein(&written, name), name))
+        .filter(|&(distance, name)| {
+            let prefix =
+                written.len() >= 2 && (name.starts_with(&written) || written.starts_with(name));
+            prefix || distance <= (name.len().max(written.len()) / 3).max(1)
+        })
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, name)| name)
+}
+
+/// `unknown {what} `name`; did you mean `x`?` or `unknown {what} `name`; expected {expected}`.
+fn unknown(what: &str, path: &Path, known: &[&'static str], expected: &str) -> String {
+    let written = path
+        .get_ident()
+        .map_or_else(|| quote::quote!(#path).to_string(), Ident::to_string);
+    match closest(&written, known.iter().copied()) {
+        Some(name) => format!("unknown {what} `{written}`; did you mean `{name}`?"),
+        None => format!("unknown {what} `{written}`; expected {expected}"),
+    }
+}
 
 /// Reads every `#[kiln(...)]` attribute of `input`. Errors that do not depend on each other are
 /// all reported, combined.
@@ -78,7 +117,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
                 let lit = string(&meta)?;
                 set_once(&mut krate, &meta, lit.parse::<Path>()?)
             } else {
-                Err(meta.error(format_args!("unknown key; expected {KEYS}")))
+                Err(meta.error(unknown("key", &meta.path, &KEY_NAMES, KEYS)))
             }
         });
         if let Err(e) = result {
@@ -87,6 +126,9 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
         }
     }
 
+    if let Some(error) = not_a_unit_struct(input) {
+        combine(&mut errors, error);
+    }
     if !input.generics.params.is_empty() {
         combine(
             &mut errors,
@@ -153,6 +195,29 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
     }
 }
 
+/// The error for anything but a unit struct: the type only names the bundle, it holds nothing.
+fn not_a_unit_struct(input: &DeriveInput) -> Option<syn::Error> {
+    let fix = "`Embed` is derived for a unit struct, which names the bundle and holds no data: \
+               write `struct Static;`";
+    match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Unit => None,
+            fields => Some(syn::Error::new_spanned(
+                fields,
+                format!("{fix}, without fields"),
+            )),
+        },
+        Data::Enum(data) => Some(syn::Error::new(
+            data.enum_token.span,
+            format!("{fix}, not an enum"),
+        )),
+        Data::Union(data) => Some(syn::Error::new(
+            data.union_token.span,
+            format!("{fix}, not a union"),
+        )),
+    }
+}
+
 fn string(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
     meta.value()?.parse::<LitStr>()
 }
@@ -197,7 +262,12 @@ fn parse_codecs(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Codec>> {
             none = Some(algo.path.span());
             return Ok(());
         } else {
-            return Err(algo.error("unknown codec; expected `br`, `gzip`, `zstd` or `none`"));
+            return Err(algo.error(unknown(
+                "codec",
+                &algo.path,
+                &CODEC_NAMES,
+                "`br`, `gzip`, `zstd` or `none`",
+            )));
         };
         if codecs.contains(&codec) {
             return Err(algo.error("codec listed twice"));
@@ -295,12 +365,12 @@ mod tests {
         // `folder` may have stood after `colour` in the attribute that failed, so a missing
         // folder is not reported on top of it.
         assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages[0].starts_with("unknown key"));
+        assert!(messages[0].starts_with("unknown key `colour`"));
         assert!(messages[1].contains("must start with `/`"));
 
         let input: DeriveInput = syn::parse_quote! {
             #[kiln(prefix = "/x")]
-            struct Static<T>(T);
+            struct Static<T>;
         };
         let messages: Vec<String> = parse(&input)
             .err()
@@ -311,5 +381,54 @@ mod tests {
         assert_eq!(messages.len(), 2, "{messages:?}");
         assert!(messages[0].contains("generic"));
         assert!(messages[1].starts_with("missing `folder`"));
+    }
+
+    #[test]
+    fn only_unit_structs() {
+        let inputs: [DeriveInput; 5] = [
+            syn::parse_quote!(
+                #[kiln(folder = "a")]
+                enum Static {
+                    A,
+                }
+            ),
+            syn::parse_quote!(#[kiln(folder = "a")] union Static { a: u8 }),
+            syn::parse_quote!(
+                #[kiln(folder = "a")]
+                struct Static {
+                    a: u8,
+                }
+            ),
+            syn::parse_quote!(
+                #[kiln(folder = "a")]
+                struct Static(u8);
+            ),
+            syn::parse_quote!(
+                #[kiln(folder = "a")]
+                struct Static {}
+            ),
+        ];
+        for input in &inputs {
+            let message = parse(input).err().unwrap().to_string();
+            assert!(message.contains("write `struct Static;`"), "{message}");
+        }
+    }
+
+    #[test]
+    fn typos_get_a_suggestion() {
+        assert_eq!(closest("prefx", KEY_NAMES), Some("prefix"));
+        assert_eq!(closest("folders", KEY_NAMES), Some("folder"));
+        assert_eq!(closest("Folder", KEY_NAMES), Some("folder"));
+        assert_eq!(closest("exlude", KEY_NAMES), Some("exclude"));
+        assert_eq!(closest("compression", KEY_NAMES), Some("compress"));
+        assert_eq!(
+            closest("compressed_onyl", KEY_NAMES),
+            Some("compressed_only")
+        );
+        assert_eq!(closest("incl", KEY_NAMES), Some("include"));
+        assert_eq!(closest("colour", KEY_NAMES), None);
+        assert_eq!(closest("gz", CODEC_NAMES), Some("gzip"));
+        assert_eq!(closest("brotly", CODEC_NAMES), Some("brotli"));
+        assert_eq!(closest("deflate", CODEC_NAMES), None);
     }
 }

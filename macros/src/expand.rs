@@ -16,13 +16,16 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
         Ok(config) => {
             let start = std::time::Instant::now();
             match bake(input, &config) {
-                Ok(Output {
-                    files,
-                    pack,
-                    watched,
-                }) => {
+                Ok(output) => {
                     let baked = start.elapsed();
-                    let tokens = generate(input, &config, &files, Some((&pack, watched)));
+                    let mut tokens = warnings(input, &config, &output);
+                    let Output {
+                        files,
+                        pack,
+                        watched,
+                        ..
+                    } = output;
+                    tokens.extend(generate(input, &config, &files, Some((&pack, watched))));
                     if let Some(path) = std::env::var_os("KILN_EXPAND_TO") {
                         // Debugging aid: the generated code, as rustc will see it.
                         let _ = std::fs::write(path, tokens.to_string());
@@ -93,6 +96,10 @@ struct Output {
     pack: Pack,
     /// Whether the crate's build script makes Cargo rebuild it when the folder changes.
     watched: bool,
+    /// The folder is in `OUT_DIR`: the build script made it, and makes it again when it must.
+    made_by_build_script: bool,
+    /// The patterns that matched nothing.
+    unmatched: kiln_bake::Unmatched,
 }
 
 /// Resolves the folder and the cache, runs kiln-bake and writes the pack; errors point at the
@@ -167,6 +174,8 @@ fn bake(input: &DeriveInput, config: &Config) -> syn::Result<Output> {
         files: baked.files,
         pack,
         watched: crate::track::watched_by_build_script(&folder),
+        made_by_build_script: crate::track::in_out_dir(&folder),
+        unmatched: baked.unmatched,
     })
 }
 
@@ -188,8 +197,6 @@ fn generate(
     let ident = &input.ident;
     let vis = &input.vis;
 
-    let allows = input.attrs.iter().filter(|a| a.path().is_ident("allow"));
-    let warnings = large_file_warnings(files, span, quote!(#(#allows)*));
     let bundle_static = format_ident!("__KILN_BUNDLE", span = span);
 
     // Pack file names are hex digests in a cache path `bake` checked is UTF-8.
@@ -216,9 +223,22 @@ fn generate(
         _ => TokenStream::new(),
     };
 
-    quote_spanned! {span=>
-        #warnings
+    // `cfg!` here is kiln-macros' own feature, which `kiln/axum` turns on.
+    let router = if cfg!(feature = "axum") {
+        quote! {
+            /// An axum `Router` serving the bundle at its prefix: `app.merge(Static::router())`.
+            #vis fn router<S>() -> #krate::__private::axum::Router<S>
+            where
+                S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+            {
+                #bundle_static.router()
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
 
+    quote_spanned! {span=>
         #[doc(hidden)]
         const _: () = {
             static #bundle_static: #krate::Bundle = #krate::Bundle::packed(
@@ -265,6 +285,8 @@ fn generate(
                     #bundle_static.service()
                 }
 
+                #router
+
                 /// Makes `url()` point at `base` (a CDN) instead of the prefix.
                 #vis fn set_base_url(base: impl ::core::convert::Into<::std::string::String>) {
                     #bundle_static.set_base_url(base)
@@ -277,30 +299,89 @@ fn generate(
 /// Files above this size get a warning: they cost build time, rustc memory and binary size.
 const LARGE_FILE: u64 = 32 << 20;
 
-/// One warning per file over [`LARGE_FILE`]. Stable Rust has no warning API for proc macros, so
-/// each is the use of a `#[deprecated]` item whose note is the message; it points at the folder
-/// attribute and can be silenced with `#[allow(deprecated)]` on the struct.
-fn large_file_warnings(files: &[BakedFile], span: Span, allows: TokenStream) -> TokenStream {
+/// The warnings of a derive that baked: stable Rust has no warning API for proc macros, so each
+/// is the use of a `#[deprecated]` item whose note is the message, spanned on the attribute at
+/// fault. `#[allow(deprecated)]` on the struct silences them.
+fn warnings(input: &DeriveInput, config: &Config, output: &Output) -> TokenStream {
+    let allows = input.attrs.iter().filter(|a| a.path().is_ident("allow"));
+    let allows = quote!(#(#allows)*);
+    let written = config.folder.value();
     let mut tokens = TokenStream::new();
-    for file in files.iter().filter(|f| f.len > LARGE_FILE) {
-        let stored = file.len + file.variants.iter().map(|v| v.len).sum::<u64>();
-        let note = format!(
-            "kiln: `{}` is {:.1} MB and adds {:.1} MB to the binary (with its compressed \
-             variants), and costs rustc time and memory on every build of this crate; if it \
-             need not be embedded, leave it out with `exclude = \"{}\"`",
-            file.path,
-            file.len as f64 / 1e6,
-            stored as f64 / 1e6,
-            file.path,
-        );
+    let mut warn = |span: Span, note: String| {
         tokens.extend(quote_spanned! {span=>
             #allows
             const _: () = {
                 #[deprecated(note = #note)]
-                struct LargeAsset;
-                let _ = LargeAsset;
+                struct KilnWarning;
+                let _ = KilnWarning;
             };
         });
+    };
+
+    for file in output.files.iter().filter(|f| f.len > LARGE_FILE) {
+        let stored = file.len + file.variants.iter().map(|v| v.len).sum::<u64>();
+        warn(
+            config.folder.span(),
+            format!(
+                "kiln: `{}` is {:.1} MB and adds {:.1} MB to the binary (with its compressed \
+                 variants), and costs rustc time and memory on every build of this crate; if it \
+                 need not be embedded, leave it out with `exclude = \"{}\"`",
+                file.path,
+                file.len as f64 / 1e6,
+                stored as f64 / 1e6,
+                file.path,
+            ),
+        );
+    }
+    for &i in &output.unmatched.include {
+        let pattern = &config.include[i];
+        warn(
+            pattern.span(),
+            format!(
+                "kiln: `include = \"{}\"` matches no file in `{written}`",
+                pattern.value()
+            ),
+        );
+    }
+    for &i in &output.unmatched.exclude {
+        let pattern = &config.exclude[i];
+        warn(
+            pattern.span(),
+            format!(
+                "kiln: `exclude = \"{}\"` matches nothing in `{written}`",
+                pattern.value()
+            ),
+        );
+    }
+    if output.files.is_empty() {
+        let why = if config.include.is_empty() && config.exclude.is_empty() {
+            "has no files"
+        } else {
+            "has no files that the `include` and `exclude` patterns keep"
+        };
+        warn(
+            config.folder.span(),
+            format!("kiln: folder `{written}` {why}: the bundle is empty"),
+        );
+    }
+    if !output.watched && !output.made_by_build_script {
+        // The path the build script must name, as written (not as found, which would put this
+        // machine's paths in the message).
+        let watch = written.trim_end_matches('/');
+        let expanded = if watch.contains('$') {
+            " (with the variables expanded)"
+        } else {
+            ""
+        };
+        warn(
+            config.folder.span(),
+            format!(
+                "kiln: files added to or removed from `{written}` are not noticed until some \
+                 other file of this crate changes; add a build script (build.rs, next to \
+                 Cargo.toml) that watches the folder: \
+                 `fn main() {{ println!(\"cargo::rerun-if-changed={watch}\"); }}`{expanded}"
+            ),
+        );
     }
     tokens
 }

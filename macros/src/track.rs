@@ -33,6 +33,17 @@ pub(crate) fn watched_by_build_script(folder: &Path) -> bool {
     watches(&output, Path::new(&manifest_dir), folder)
 }
 
+/// Whether `folder` is inside the `OUT_DIR` of the crate being compiled: its build script made it.
+pub(crate) fn in_out_dir(folder: &Path) -> bool {
+    let Some(out_dir) = std::env::var_os("OUT_DIR") else {
+        return false;
+    };
+    match (Path::new(&out_dir).canonicalize(), folder.canonicalize()) {
+        (Ok(out_dir), Ok(folder)) => folder.starts_with(out_dir),
+        _ => false,
+    }
+}
+
 /// Whether the build script `output` (relative paths are relative to `manifest_dir`) has a
 /// `rerun-if-changed` line for `folder` or one of its ancestors.
 fn watches(output: &str, manifest_dir: &Path, folder: &Path) -> bool {

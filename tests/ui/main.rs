@@ -17,6 +17,7 @@ fn make_fixtures(root: &Path) {
     let ok = dir("ok");
     fs::write(ok.join("app.css"), "body { margin: 0 }\n".repeat(20)).unwrap();
     fs::write(root.join("file.txt"), "not a folder").unwrap();
+    dir("empty");
 
     let clash = dir("clash");
     fs::write(clash.join("Logo.svg"), "<svg/>").unwrap();

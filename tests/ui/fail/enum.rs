@@ -1,0 +1,7 @@
+#[derive(kiln::Embed)]
+#[kiln(folder = "$KILN_UI_FIXTURES/ok")]
+enum Static {
+    Css,
+}
+
+fn main() {}

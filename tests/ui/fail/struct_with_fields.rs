@@ -1,0 +1,7 @@
+#[derive(kiln::Embed)]
+#[kiln(folder = "$KILN_UI_FIXTURES/ok")]
+struct Static {
+    name: String,
+}
+
+fn main() {}
