@@ -447,6 +447,122 @@ async fn unknown_path_is_404_or_the_fallback() {
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
+/// A missing asset stays a 404 under a single-page app's fallback: only what looks like a page
+/// (no extension, or a browser navigating) gets the fallback, unless configured otherwise.
+#[tokio::test]
+async fn the_fallback_answers_navigations_only() {
+    let index = Site::get("index.html").unwrap();
+    let spa = Site::service().fallback(index);
+    const SCRIPT: &[(&str, &str)] = &[("accept", "*/*")];
+    const NAVIGATION: &[(&str, &str)] = &[(
+        "accept",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    )];
+    for (path, headers, fallback) in [
+        ("/app/x.js", SCRIPT, false),
+        ("/app/x.js", &[][..], false),
+        (
+            "/css/missing.css",
+            &[("accept", "text/css,*/*;q=0.1")][..],
+            false,
+        ),
+        (
+            "/img/missing.png",
+            &[("accept", "image/avif,image/webp,*/*;q=0.8")][..],
+            false,
+        ),
+        ("/app/users/42", SCRIPT, true),
+        ("/app/users/42", &[][..], true),
+        ("/app/", &[][..], true),
+        ("/app/user.john", NAVIGATION, true),
+        ("/app/x.js", NAVIGATION, true),
+    ] {
+        let r = send(spa.clone(), "GET", path, headers).await;
+        let want = if fallback {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        assert_eq!(r.status, want, "{path} {headers:?}");
+        if fallback {
+            assert_eq!(r.body, index.bytes());
+        } else {
+            assert_eq!(r.header("content-type"), "text/plain; charset=utf-8");
+        }
+    }
+    let everywhere = spa.fallback_for_any_path(true);
+    let r = send(everywhere, "GET", "/app/x.js", SCRIPT).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, index.bytes());
+}
+
+/// A folder path without its trailing slash redirects to the slash form with a relative
+/// `Location`, so it is right wherever the service is mounted; the query is kept.
+#[tokio::test]
+async fn folders_without_a_slash_redirect_to_it() {
+    for (path, location) in [
+        ("/docs", "./docs/"),
+        ("/docs?lang=en&x", "./docs/?lang=en&x"),
+        ("/d%6Fcs", "./d%6Fcs/"),
+        // Mounted at the root, under the prefix.
+        ("/static/docs", "./docs/"),
+        // The bundle's own root, requested as the bare prefix.
+        ("/static", "./static/"),
+    ] {
+        for method in ["GET", "HEAD"] {
+            let r = send(Site::service(), method, path, &[]).await;
+            assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT, "{method} {path}");
+            assert_eq!(r.header("location"), location, "{path}");
+            assert_eq!(r.header("content-length"), "0");
+            assert!(r.body.is_empty());
+        }
+    }
+    // No index, no redirect; refused paths stay 404; a file is never redirected.
+    for path in [
+        "/nested/deep",
+        "/nested",
+        "/css",
+        "/a/../docs",
+        "/docs/index.html/",
+    ] {
+        let r = get(path, &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(get("/docs/index.html", &[]).await.status, StatusCode::OK);
+    // Ahead of a single-page app's fallback too.
+    let spa = Site::service().fallback(Site::get("index.html").unwrap());
+    let r = send(spa, "GET", "/docs", &[]).await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+}
+
+/// Under axum's `nest_service` at any path, following the redirect lands on the folder's index.
+#[tokio::test]
+async fn folder_redirects_resolve_under_any_mount_path() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    for mount in ["/static", "/some/where/else"] {
+        let app: axum::Router = axum::Router::new().nest_service(mount, Site::service());
+        let request = format!("{mount}/docs?v=2");
+        let req = http::Request::get(&request)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+        let location = res.headers()["location"].to_str().unwrap();
+        // RFC 3986 §5.2: a relative reference replaces the last segment of the base path.
+        let base = &request[..request.rfind('/').unwrap() + 1];
+        let target = format!("{base}{}", location.trim_start_matches("./"));
+        assert_eq!(target, format!("{mount}/docs/?v=2"));
+        let req = http::Request::get(&target)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(body, Site::get("docs/index.html").unwrap().bytes());
+    }
+}
+
 #[tokio::test]
 async fn hidden_files_are_not_served() {
     for path in ["/.hidden", "/.well-known/security.txt", "/%2ehidden"] {
@@ -529,4 +645,112 @@ async fn works_under_axum_nest_service() {
 fn service_is_clone_send_sync_static() {
     fn assert_bounds<T: Clone + Send + Sync + 'static>(_: &T) {}
     assert_bounds(&Site::service());
+}
+
+/// No `Last-Modified` is sent (see the crate docs), so `If-Modified-Since` alone never makes a
+/// 304; with `If-None-Match` beside it, the entity tag decides (RFC 9110 §13.2.2).
+#[tokio::test]
+async fn revalidation_is_by_entity_tag_only() {
+    let r = get("/css/app.css", &[]).await;
+    assert_eq!(r.header("last-modified"), "");
+    let future = "Fri, 01 Jan 2100 00:00:00 GMT";
+    let r = get("/css/app.css", &[("if-modified-since", future)]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, css().bytes());
+    let etag = css().etag();
+    let r = get(
+        "/css/app.css",
+        &[("if-none-match", etag), ("if-modified-since", future)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    let past = "Thu, 01 Jan 1970 00:00:00 GMT";
+    let r = get(
+        "/css/app.css",
+        &[("if-none-match", etag), ("if-modified-since", past)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+}
+
+/// `Static::router()` serves the bundle at its own prefix, where `url()` points, and merges
+/// with the app's routes.
+#[tokio::test]
+async fn the_router_mounts_the_bundle_at_its_prefix() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let app: axum::Router = axum::Router::new()
+        .route("/", axum::routing::get(|| async { "home" }))
+        .merge(Site::router());
+    for (uri, status) in [
+        (
+            Site::url("css/app.css").unwrap().into_owned(),
+            StatusCode::OK,
+        ),
+        ("/static/css/app.css".to_owned(), StatusCode::OK),
+        ("/static/docs".to_owned(), StatusCode::PERMANENT_REDIRECT),
+        ("/css/app.css".to_owned(), StatusCode::NOT_FOUND),
+        ("/".to_owned(), StatusCode::OK),
+    ] {
+        let req = http::Request::get(&uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), status, "{uri}");
+        if uri.ends_with(".css") && status == StatusCode::OK {
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(body, css().bytes());
+        }
+    }
+
+    // A bundle at the root becomes the router's fallback.
+    let app: axum::Router = axum::Router::new()
+        .route("/api", axum::routing::get(|| async { "api" }))
+        .merge(crate::derive::Uncompressed::router());
+    let req = http::Request::get("/css/app.css")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(app.oneshot(req).await.unwrap().status(), StatusCode::OK);
+}
+
+/// Nested by axum under another path than its prefix, the service warns once (in a debug
+/// build) that `url()` points elsewhere; nested at its prefix, it says nothing. The warning goes
+/// to the process's stderr, so the test runs itself in a child process per mount path.
+#[tokio::test]
+async fn nesting_under_another_path_warns_once() {
+    use tower::ServiceExt;
+    const CHILD: &str = "KILN_TEST_MOUNT_CHILD";
+    if let Ok(mount) = std::env::var(CHILD) {
+        let app: axum::Router = axum::Router::new().nest_service(&mount, Site::service());
+        for _ in 0..3 {
+            let req = http::Request::get(format!("{mount}/css/app.css"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            assert_eq!(
+                app.clone().oneshot(req).await.unwrap().status(),
+                StatusCode::OK
+            );
+        }
+        return;
+    }
+    let stderr_under = |mount: &str| {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "service::nesting_under_another_path_warns_once",
+                "--nocapture",
+            ])
+            .env(CHILD, mount)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let elsewhere = stderr_under("/assets");
+    let warning = "a bundle whose prefix is `/static` is mounted at `/assets`";
+    let expected = usize::from(cfg!(debug_assertions));
+    assert_eq!(elsewhere.matches(warning).count(), expected, "{elsewhere}");
+    assert_eq!(elsewhere.matches("Static::router()").count(), expected);
+    let at_prefix = stderr_under("/static");
+    assert!(!at_prefix.contains("kiln:"), "{at_prefix}");
 }

@@ -254,6 +254,32 @@ impl Bundle {
         crate::ServeAssets::new(self)
     }
 
+    /// An axum [`Router`](axum::Router) that serves this bundle at its own prefix: merge it into
+    /// the app's router (`app.merge(Static::router())`), so that the prefix is written once, in
+    /// the `#[kiln(prefix = ...)]` attribute, and `url()` always agrees with where the assets
+    /// are served. A bundle whose prefix is `/` becomes the router's fallback service.
+    ///
+    /// ```
+    /// #[derive(kiln::Embed)]
+    /// #[kiln(folder = "static", prefix = "/assets")]
+    /// struct Static;
+    ///
+    /// let app: axum::Router = axum::Router::new()
+    ///     .route("/", axum::routing::get(|| async { "home" }))
+    ///     .merge(Static::router());
+    /// ```
+    #[cfg(feature = "axum")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+    pub fn router<S>(&'static self) -> axum::Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        match self.prefix() {
+            "" => axum::Router::new().fallback_service(self.service()),
+            prefix => axum::Router::new().nest_service(prefix, self.service()),
+        }
+    }
+
     /// The manifest, `{"css/app.css": "css/app.3f2a9c1e8b47.css", ...}`: the shape of the
     /// `paths` map of Django's `staticfiles.json`.
     ///

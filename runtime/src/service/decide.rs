@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use http::{HeaderMap, Method};
+use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use super::conditional::{self, Condition};
 use super::fields::{Field, Fields};
@@ -33,6 +33,9 @@ pub(crate) enum Decision {
     PreconditionFailed,
     /// 416, with the identity length.
     RangeNotSatisfiable { found: Found },
+    /// 308 to the slash form of a folder path that has an `index.html`; the `Location` is
+    /// relative (`./docs/`, with the query), so it is right under any mount path.
+    Redirect(HeaderValue),
     /// 405 with `Allow: GET, HEAD`.
     MethodNotAllowed,
     /// 404.
@@ -50,7 +53,7 @@ pub(crate) struct Found {
 
 pub(crate) fn decide(
     method: &Method,
-    uri_path: &str,
+    uri: &Uri,
     headers: &HeaderMap,
     bundle: &'static Bundle,
     config: &Config,
@@ -58,8 +61,12 @@ pub(crate) fn decide(
     if method != Method::GET && method != Method::HEAD {
         return Decision::MethodNotAllowed;
     }
-    let Some(found) = find(uri_path, bundle, config) else {
-        return Decision::NotFound;
+    let found = match find(uri.path(), headers, bundle, config) {
+        Ok(found) => found,
+        Err(Miss::Folder) => {
+            return redirect_to_folder(uri).map_or(Decision::NotFound, Decision::Redirect);
+        }
+        Err(Miss::NotFound) => return Decision::NotFound,
     };
     let fields = Fields::new(headers);
     let variant = negotiate::choose(found.asset, &fields);
@@ -103,30 +110,202 @@ pub(crate) fn decide(
     }
 }
 
+/// Why a request path found no asset.
+enum Miss {
+    /// Nothing to serve: not in the bundle (and no fallback applies), or refused.
+    NotFound,
+    /// A folder path without its trailing `/` whose `index.html` is in the bundle.
+    Folder,
+}
+
+/// What looking a safe path up in the bundle found.
+enum Lookup {
+    /// The asset's index and whether the path was fingerprinted.
+    Slot((usize, bool)),
+    /// `path/index.html` is in the bundle.
+    Folder,
+    /// Nothing.
+    Missing,
+}
+
 /// Looks the request path up: the plain path, then the path without the bundle's prefix (for a
-/// service mounted at the root rather than with `nest_service`), then the fallback.
-fn find(uri_path: &str, bundle: &'static Bundle, config: &Config) -> Option<Found> {
-    // `None`: the path was refused (it tries to leave the bundle), and gets no fallback either;
-    // `Some(None)`: a safe path that is not in the bundle.
-    let matched = match path::as_is(uri_path) {
-        Some(path) => match bundle.slot_mounted(path) {
-            Some(slot) => Some(slot),
-            // Refused and merely absent differ only in whether the fallback is served.
-            None if config.fallback.is_some() && path::is_safe(path) => None,
-            None => return None,
-        },
-        None => path::with_resolved(uri_path, |path| Some(bundle.slot_mounted(path)))?,
+/// service mounted at the root rather than with `nest_service`), then a folder's `index.html`,
+/// then the fallback (for navigations only, unless configured otherwise).
+fn find(
+    uri_path: &str,
+    headers: &HeaderMap,
+    bundle: &'static Bundle,
+    config: &Config,
+) -> Result<Found, Miss> {
+    // A path ending in `/` already had `index.html` appended: it is no folder to redirect.
+    let folder_candidate = !uri_path.ends_with('/');
+    let missed = |path: &str| {
+        if folder_candidate && path::with_index(path, |p| bundle.slot_mounted(p)).is_some() {
+            Lookup::Folder
+        } else {
+            Lookup::Missing
+        }
     };
-    match matched {
-        Some((index, immutable)) => Some(Found {
-            asset: bundle.asset_at(index)?,
+    let lookup = match path::as_is(uri_path) {
+        Some(path) => match bundle.slot_mounted(path) {
+            Some(slot) => Lookup::Slot(slot),
+            // Refused paths (that try to leave the bundle) get neither a redirect nor the
+            // fallback; only a miss pays for the check.
+            None if path::is_safe(path) => missed(path),
+            None => return Err(Miss::NotFound),
+        },
+        None => path::with_resolved(uri_path, |path| {
+            Some(match bundle.slot_mounted(path) {
+                Some(slot) => Lookup::Slot(slot),
+                None => missed(path),
+            })
+        })
+        .ok_or(Miss::NotFound)?,
+    };
+    match lookup {
+        Lookup::Slot((index, immutable)) => Ok(Found {
+            asset: bundle.asset_at(index).ok_or(Miss::NotFound)?,
             immutable,
             index: Some(index),
         }),
-        None => config.fallback.map(|asset| Found {
-            asset,
-            immutable: false,
-            index: None,
-        }),
+        Lookup::Folder => Err(Miss::Folder),
+        Lookup::Missing => match config.fallback {
+            Some(asset) if config.fallback_any_path || is_navigation(uri_path, headers) => {
+                Ok(Found {
+                    asset,
+                    immutable: false,
+                    index: None,
+                })
+            }
+            _ => Err(Miss::NotFound),
+        },
+    }
+}
+
+/// `./<last segment>/` and the query, as a `Location` relative to the request's own URL: it
+/// names the slash form however the service is mounted (`/static/docs` → `/static/docs/`). The
+/// `./` keeps a segment with a `:` from reading as a scheme.
+fn redirect_to_folder(uri: &Uri) -> Option<HeaderValue> {
+    let segment = uri.path().rsplit('/').next().filter(|s| !s.is_empty())?;
+    let location = match uri.query() {
+        Some(query) => format!("./{segment}/?{query}"),
+        None => format!("./{segment}/"),
+    };
+    HeaderValue::try_from(location).ok()
+}
+
+/// Whether a request for a missing path looks like a browser navigating to a page (which a
+/// single-page app's fallback should answer) rather than a request for an asset (which must
+/// stay a 404, or a missing script would be "served" as HTML): its last segment has no file
+/// extension, or its `Accept` prefers `text/html`.
+fn is_navigation(uri_path: &str, headers: &HeaderMap) -> bool {
+    let last = uri_path.rsplit('/').next().unwrap_or_default();
+    !last.contains('.') || prefers_html(headers)
+}
+
+/// Whether the request's `Accept` (RFC 9110 §12.5.1) lists `text/html` (or
+/// `application/xhtml+xml`) with a non-zero quality that no other media range beats. Browsers
+/// send that when navigating; `*/*` alone (scripts, `fetch`) or image types do not qualify.
+///
+/// Hand-written: a few lines over the field's list, on the fallback path only; no crate of the
+/// stack parses `Accept` without allocating a structure for it.
+fn prefers_html(headers: &HeaderMap) -> bool {
+    let mut html = 0.0_f32;
+    let mut others = 0.0_f32;
+    for value in headers.get_all(http::header::ACCEPT) {
+        let Ok(value) = value.to_str() else { continue };
+        for entry in value.split(',') {
+            let mut params = entry.split(';');
+            let range = params.next().unwrap_or_default().trim();
+            let q = params
+                .filter_map(|p| {
+                    let (name, value) = p.split_once('=')?;
+                    name.trim()
+                        .eq_ignore_ascii_case("q")
+                        .then(|| value.trim().parse::<f32>().ok())
+                        .flatten()
+                })
+                .next()
+                .unwrap_or(1.0);
+            let q = if q.is_finite() {
+                q.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            if range.eq_ignore_ascii_case("text/html")
+                || range.eq_ignore_ascii_case("application/xhtml+xml")
+            {
+                html = html.max(q);
+            } else if !range.is_empty() {
+                others = others.max(q);
+            }
+        }
+    }
+    html > 0.0 && html >= others
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn browsers_navigating_prefer_html() {
+        for value in [
+            // Chrome, Firefox and Safari navigating.
+            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,\
+             image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "text/html",
+            "TEXT/HTML;q=0.5, */*;q=0.1",
+        ] {
+            assert!(prefers_html(&accept(value)), "{value}");
+        }
+    }
+
+    #[test]
+    fn subresource_requests_do_not_prefer_html() {
+        for value in [
+            "*/*",
+            "text/css,*/*;q=0.1",
+            "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
+            "application/json",
+            "text/html;q=0, */*",
+            "text/html;q=0.5, application/json",
+            "",
+        ] {
+            assert!(!prefers_html(&accept(value)), "{value}");
+        }
+        assert!(!prefers_html(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn navigations_are_extensionless_or_prefer_html() {
+        let none = HeaderMap::new();
+        assert!(is_navigation("/app/users/42", &none));
+        assert!(is_navigation("/app/", &none));
+        assert!(is_navigation("/", &none));
+        assert!(!is_navigation("/app/x.js", &none));
+        assert!(!is_navigation("/app/v1.2", &none));
+        assert!(is_navigation("/app/v1.2", &accept("text/html")));
+    }
+
+    #[test]
+    fn folder_redirects_are_relative_and_keep_the_query() {
+        let location = |uri: &str| {
+            redirect_to_folder(&uri.parse().unwrap()).map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(location("/docs").as_deref(), Some("./docs/"));
+        assert_eq!(
+            location("/a/b%20c?x=1&y").as_deref(),
+            Some("./b%20c/?x=1&y")
+        );
+        assert_eq!(location("/a:b").as_deref(), Some("./a:b/"));
+        assert_eq!(location("/"), None);
     }
 }

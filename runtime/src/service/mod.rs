@@ -1,9 +1,9 @@
 //! The HTTP service: [`ServeAssets`].
 
 mod body;
-mod conditional;
+pub(crate) mod conditional;
 mod decide;
-mod fields;
+pub(crate) mod fields;
 mod negotiate;
 mod path;
 mod range;
@@ -55,6 +55,8 @@ pub struct ServeAssets {
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     fallback: Option<&'static Asset>,
+    /// Whether the fallback answers every missing path, not just navigations.
+    fallback_any_path: bool,
     cache_control_plain: HeaderValue,
     cache_control_fingerprinted: HeaderValue,
     headers: HeaderMap,
@@ -80,6 +82,7 @@ impl ServeAssets {
             bundle,
             config: Arc::new(Config {
                 fallback: None,
+                fallback_any_path: false,
                 cache_control_plain: HeaderValue::from_static("no-cache"),
                 cache_control_fingerprinted: HeaderValue::from_static(
                     "public, max-age=31536000, immutable",
@@ -96,12 +99,27 @@ impl ServeAssets {
         config
     }
 
-    /// Serves `asset` (with `no-cache`) for every GET or HEAD of a path that is not in the
-    /// bundle, instead of 404: the `index.html` of a single-page app. Paths that try to leave
-    /// the bundle still get 404.
+    /// Serves `asset` (with `no-cache`), instead of a 404, for a GET or HEAD of a missing path
+    /// that looks like a page: the `index.html` of a single-page app, whose client-side router
+    /// then shows `/app/users/42`.
+    ///
+    /// A request looks like a page when the last segment of its path has no file extension
+    /// (`/app/users/42`, `/app/`), or when its `Accept` prefers `text/html`, as browsers send when
+    /// navigating. A missing asset (`/app/x.js`, fetched by a `<script>` with `Accept: */*`)
+    /// still gets a 404, so that a typo is not "served" as HTML; see
+    /// [`fallback_for_any_path`](Self::fallback_for_any_path) to change that. Paths that try to
+    /// leave the bundle always get 404.
     #[must_use]
     pub fn fallback(mut self, asset: &'static Asset) -> Self {
         self.config_mut().fallback = Some(asset);
+        self
+    }
+
+    /// With `true`, the [fallback](Self::fallback) answers every missing path, `/app/x.js`
+    /// included, not only those that look like pages. `false` by default.
+    #[must_use]
+    pub fn fallback_for_any_path(mut self, yes: bool) -> Self {
+        self.config_mut().fallback_any_path = yes;
         self
     }
 
@@ -145,8 +163,62 @@ impl ServeAssets {
         uri: &http::Uri,
         headers: &HeaderMap,
     ) -> Response<AssetBody> {
-        let decision = decide::decide(method, uri.path(), headers, self.bundle, &self.config);
+        let decision = decide::decide(method, uri, headers, self.bundle, &self.config);
         response::build(decision, method, &self.config)
+    }
+}
+
+/// Where the service is mounted, against where `url()` says it is.
+#[cfg(all(feature = "axum", debug_assertions))]
+mod mount {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::bundle::Bundle;
+
+    /// Set once a mismatch was reported: once per process is enough.
+    static WARNED: AtomicBool = AtomicBool::new(false);
+
+    /// Warns, once, when axum nested the service under another path than the bundle's prefix:
+    /// the URLs `url()` makes then lead nowhere.
+    pub(super) fn check<B>(bundle: &'static Bundle, req: &http::Request<B>) {
+        if WARNED.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some(nested) = req.extensions().get::<axum::extract::NestedPath>() else {
+            return;
+        };
+        if let Some(message) = mismatch(nested.as_str(), bundle.prefix())
+            && !WARNED.swap(true, Ordering::Relaxed)
+        {
+            eprintln!("{message}");
+        }
+    }
+
+    /// The warning for a service nested at `nested` whose bundle's prefix is `prefix`, if they
+    /// differ.
+    pub(super) fn mismatch(nested: &str, prefix: &str) -> Option<String> {
+        let nested = nested.trim_end_matches('/');
+        (nested != prefix).then(|| {
+            let shown = if prefix.is_empty() { "/" } else { prefix };
+            format!(
+                "kiln: a bundle whose prefix is `{shown}` is mounted at `{nested}`, so the URLs \
+                 from `url()` (`{prefix}/...`) will not reach it; mount it with \
+                 `Router::merge(Static::router())`, or set `#[kiln(prefix = \"{nested}\")]`"
+            )
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn only_a_different_path_is_a_mismatch() {
+            assert_eq!(super::mismatch("/static", "/static"), None);
+            assert_eq!(super::mismatch("/static/", "/static"), None);
+            let message = super::mismatch("/assets", "/static").unwrap();
+            assert!(message.contains("prefix is `/static`"), "{message}");
+            assert!(message.contains("mounted at `/assets`"), "{message}");
+            assert!(super::mismatch("/app/static", "/static").is_some());
+        }
     }
 }
 
@@ -170,6 +242,8 @@ impl<B> tower_service::Service<Request<B>> for ServeAssets {
     }
 
     fn call(&mut self, req: Request<B>) -> ResponseFuture {
+        #[cfg(all(feature = "axum", debug_assertions))]
+        mount::check(self.bundle, &req);
         ResponseFuture {
             inner: ready(Ok(self.respond(&req))),
         }

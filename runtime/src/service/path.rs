@@ -60,6 +60,21 @@ pub(crate) fn with_resolved<R>(path: &str, f: impl FnOnce(&str) -> Option<R>) ->
     f(std::str::from_utf8(&buf[start..len]).ok()?)
 }
 
+/// Hands `f` the folder path `path` (no trailing `/`) with `/index.html` appended, built on the
+/// stack when it fits: the check, on a miss, of whether the path names a folder.
+pub(crate) fn with_index<R>(path: &str, f: impl FnOnce(&str) -> Option<R>) -> Option<R> {
+    const SLASH_INDEX: &str = "/index.html";
+    let len = path.len() + SLASH_INDEX.len();
+    if len > INLINE {
+        return f(&format!("{path}{SLASH_INDEX}"));
+    }
+    let mut inline = [0u8; INLINE];
+    inline[..path.len()].copy_from_slice(path.as_bytes());
+    inline[path.len()..len].copy_from_slice(SLASH_INDEX.as_bytes());
+    // Valid UTF-8 followed by ASCII.
+    f(std::str::from_utf8(&inline[..len]).ok()?)
+}
+
 /// What one look at the raw path says.
 enum Scan {
     /// Nothing percent-encoded, nothing refused.

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::header::{
     ACCEPT_RANGES, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
-    CONTENT_TYPE, ETAG, VARY, X_CONTENT_TYPE_OPTIONS,
+    CONTENT_TYPE, ETAG, LOCATION, VARY, X_CONTENT_TYPE_OPTIONS,
 };
 use http::response::Parts;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
@@ -66,6 +66,14 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
                 headers.insert(CONTENT_RANGE, value);
             }
             headers.insert(ACCEPT_RANGES, BYTES);
+            res
+        }
+        Decision::Redirect(location) => {
+            let mut res = response(StatusCode::PERMANENT_REDIRECT, AssetBody::empty());
+            let headers = res.headers_mut();
+            headers.insert(LOCATION, location);
+            headers.insert(CACHE_CONTROL, config.cache_control_plain.clone());
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
             res
         }
         Decision::PreconditionFailed => error(StatusCode::PRECONDITION_FAILED, is_head),
