@@ -8,6 +8,7 @@ mod export;
 mod filters;
 mod nginx;
 mod pack;
+mod readme;
 mod rebuild;
 mod service;
 mod util;

@@ -10,7 +10,8 @@ use std::net::SocketAddr;
 use std::sync::LazyLock;
 
 use axum::Router;
-use axum::response::Html;
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
 use axum::routing::get;
 
 /// The app's static assets, baked in at compile time.
@@ -50,7 +51,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
 }
 
 /// The page, rendered once: every URL in it is fingerprinted, so it never changes at run time.
-static PAGE: LazyLock<String> = LazyLock::new(|| {
+/// As a [`kiln::Page`] it carries a strong ETag and `Cache-Control: no-cache`, so a reload costs
+/// the browser one 304 (and the immutable assets nothing).
+static PAGE: LazyLock<kiln::Page> = LazyLock::new(|| kiln::Page::html(render()));
+
+fn render() -> String {
     let asset = |path: &str| {
         let asset = Static::get(path).expect("the asset is in static/");
         let url = Static::url(path).expect("the asset is in static/");
@@ -99,12 +104,17 @@ static PAGE: LazyLock<String> = LazyLock::new(|| {
 </html>
 "#
     )
-});
+}
+
+async fn index(headers: HeaderMap) -> impl IntoResponse {
+    PAGE.respond(&headers)
+}
 
 fn app() -> Router {
     Router::new()
-        .route("/", get(|| async { Html(PAGE.as_str()) }))
-        .nest_service("/static", Static::service())
+        .route("/", get(index))
+        // The bundle at its own prefix (`/static`, from the attribute above).
+        .merge(Static::router())
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM. On Unix the handlers are installed when this is

@@ -95,6 +95,18 @@ async fn serves_its_page_and_fingerprinted_assets() {
     assert_eq!(parts.status, 200);
     let page = std::str::from_utf8(&page).unwrap();
 
+    // The page itself revalidates: a reload costs one 304.
+    assert_eq!(parts.headers["cache-control"], "no-cache");
+    let page_etag = parts.headers["etag"].to_str().unwrap().to_owned();
+    assert!(
+        page_etag.starts_with('"') && page_etag.len() > 20,
+        "{page_etag}"
+    );
+    let (parts, body) = app.get("/", &[("if-none-match", &page_etag)]).await;
+    assert_eq!(parts.status, 304);
+    assert!(body.is_empty());
+    assert_eq!(parts.headers["etag"], page_etag.as_str());
+
     let css = attr(page, "rel=\"stylesheet\"", "href");
     let js = attr(page, "<script", "src");
     let img = attr(page, "<img", "src");
@@ -150,6 +162,10 @@ async fn serves_its_page_and_fingerprinted_assets() {
     assert!(body.is_empty());
 
     let (parts, _) = app.get("/static/nope.css", &[]).await;
+    assert_eq!(parts.status, 404);
+
+    // A folder without its slash redirects to it (the example has no folder index, so: none).
+    let (parts, _) = app.get("/static/css", &[]).await;
     assert_eq!(parts.status, 404);
 }
 

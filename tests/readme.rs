@@ -1,0 +1,134 @@
+//! The README's usage example works when pasted: its code blocks are complete files (no lines
+//! hidden from the reader, as rustdoc's `# ` lines are), and a new crate made of exactly those
+//! blocks, with only the path of `kiln` adjusted, builds without a warning.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A fenced code block: its info string (`rust,no_run`) and its text.
+struct Block {
+    info: String,
+    text: String,
+}
+
+fn readme() -> String {
+    fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap()
+}
+
+fn blocks(markdown: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut open: Option<Block> = None;
+    for line in markdown.lines() {
+        match (&mut open, line.strip_prefix("```")) {
+            (None, Some(info)) => {
+                open = Some(Block {
+                    info: info.trim().to_owned(),
+                    text: String::new(),
+                });
+            }
+            (Some(_), Some("")) => blocks.extend(open.take()),
+            (Some(block), _) => {
+                block.text.push_str(line);
+                block.text.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    assert!(open.is_none(), "an unclosed code block");
+    blocks
+}
+
+/// The one block of `lang` that contains `needle`.
+fn find<'a>(blocks: &'a [Block], lang: &str, needle: &str) -> &'a str {
+    let found: Vec<&Block> = blocks
+        .iter()
+        .filter(|b| b.info.split(',').next() == Some(lang) && b.text.contains(needle))
+        .collect();
+    assert_eq!(found.len(), 1, "one {lang} block with {needle:?}");
+    &found[0].text
+}
+
+#[test]
+fn rust_blocks_hide_nothing() {
+    for block in blocks(&readme()) {
+        if !block.info.starts_with("rust") {
+            continue;
+        }
+        for line in block.text.lines() {
+            let trimmed = line.trim_start();
+            assert!(
+                !(trimmed == "#" || trimmed.starts_with("# ")),
+                "a line hidden from the reader: {line:?} in\n{}",
+                block.text
+            );
+        }
+    }
+}
+
+#[test]
+fn the_usage_example_builds_as_pasted() {
+    let readme = readme();
+    let blocks = blocks(&readme);
+    let dependencies = find(&blocks, "toml", "[dependencies]");
+    let build_rs = find(&blocks, "rust", "rerun-if-changed=static");
+    let main_rs = find(&blocks, "rust", "#[tokio::main]");
+
+    // The only edit: where this repository's `kiln` is.
+    let kiln = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+    let written = dependencies
+        .lines()
+        .find(|l| l.starts_with("kiln = "))
+        .expect("a kiln dependency");
+    let path = written
+        .split('"')
+        .nth(1)
+        .expect("kiln's dependency names a path");
+    let dependencies = dependencies.replace(path, &kiln.display().to_string());
+
+    let root = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = root.path().join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        &format!(
+            "[package]\nname = \"pasted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             {dependencies}\n[workspace]\n"
+        ),
+    );
+    write("build.rs", build_rs);
+    write("src/main.rs", main_rs);
+    write("static/css/app.css", "body { font-family: sans-serif }\n");
+    // This repository's lock file: the versions already built here, so little is downloaded.
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock"),
+        root.path().join("Cargo.lock"),
+    )
+    .unwrap();
+
+    let cache = tempfile::tempdir().unwrap();
+    // Kept between runs (it is in Cargo's target folder), so only the first run builds axum.
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("readme-target");
+    let out = Command::new(env!("CARGO"))
+        .args(["build", "--color", "never"])
+        .current_dir(root.path())
+        .env("CARGO_TARGET_DIR", &target)
+        .env("KILN_CACHE_DIR", cache.path())
+        .env_remove("KILN_EXPAND_TO")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the README's example fails to build:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("warning"),
+        "the README's example builds with warnings:\n{stderr}"
+    );
+    assert!(target.join("debug/pasted").exists());
+}
