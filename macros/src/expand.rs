@@ -333,25 +333,28 @@ fn warnings(input: &DeriveInput, config: &Config, output: &Output) -> TokenStrea
             ),
         );
     }
-    for &i in &output.unmatched.include {
-        let pattern = &config.include[i];
-        warn(
-            pattern.span(),
-            format!(
-                "kiln: `include = \"{}\"` matches no file in `{written}`",
-                pattern.value()
-            ),
-        );
-    }
-    for &i in &output.unmatched.exclude {
-        let pattern = &config.exclude[i];
-        warn(
-            pattern.span(),
-            format!(
-                "kiln: `exclude = \"{}\"` matches nothing in `{written}`",
-                pattern.value()
-            ),
-        );
+    let unmatched = [
+        (
+            "include",
+            &config.include,
+            &output.unmatched.include,
+            "no file",
+        ),
+        (
+            "exclude",
+            &config.exclude,
+            &output.unmatched.exclude,
+            "nothing",
+        ),
+    ];
+    for (key, patterns, indices, what) in unmatched {
+        for pattern in indices.iter().filter_map(|&i| patterns.get(i)) {
+            let value = pattern.value();
+            warn(
+                pattern.span(),
+                format!("kiln: `{key} = \"{value}\"` matches {what} in `{written}`"),
+            );
+        }
     }
     if output.files.is_empty() {
         let why = if config.include.is_empty() && config.exclude.is_empty() {
