@@ -689,6 +689,7 @@ async fn the_router_mounts_the_bundle_at_its_prefix() {
         ),
         ("/static/css/app.css".to_owned(), StatusCode::OK),
         ("/static/docs".to_owned(), StatusCode::PERMANENT_REDIRECT),
+        ("/static/".to_owned(), StatusCode::OK),
         ("/css/app.css".to_owned(), StatusCode::NOT_FOUND),
         ("/".to_owned(), StatusCode::OK),
     ] {
@@ -701,6 +702,18 @@ async fn the_router_mounts_the_bundle_at_its_prefix() {
             let body = res.into_body().collect().await.unwrap().to_bytes();
             assert_eq!(body, css().bytes());
         }
+    }
+
+    // The bundle's own folder, without the slash: axum hands the service `/`, and the original
+    // URI says a slash is missing, so it redirects too (relative URLs in the index would resolve
+    // against the parent otherwise).
+    for (uri, location) in [("/static", "./static/"), ("/static?x=1", "./static/?x=1")] {
+        let req = http::Request::get(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT, "{uri}");
+        assert_eq!(res.headers()["location"], location, "{uri}");
     }
 
     // A bundle at the root becomes the router's fallback.

@@ -185,7 +185,7 @@ fn find(
 /// `./<last segment>/` and the query, as a `Location` relative to the request's own URL: it
 /// names the slash form however the service is mounted (`/static/docs` → `/static/docs/`). The
 /// `./` keeps a segment with a `:` from reading as a scheme.
-fn redirect_to_folder(uri: &Uri) -> Option<HeaderValue> {
+pub(crate) fn redirect_to_folder(uri: &Uri) -> Option<HeaderValue> {
     let segment = uri.path().rsplit('/').next().filter(|s| !s.is_empty())?;
     let location = match uri.query() {
         Some(query) => format!("./{segment}/?{query}"),

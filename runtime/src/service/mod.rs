@@ -154,6 +154,11 @@ impl ServeAssets {
 
     /// Answers a request, synchronously: everything is in memory.
     pub fn respond<B>(&self, req: &Request<B>) -> Response<AssetBody> {
+        #[cfg(feature = "axum")]
+        if let Some(location) = mount::slash_redirect(self.bundle, req) {
+            let decision = decide::Decision::Redirect(location);
+            return response::build(decision, req.method(), &self.config);
+        }
         self.respond_parts(req.method(), req.uri(), req.headers())
     }
 
@@ -168,18 +173,42 @@ impl ServeAssets {
     }
 }
 
-/// Where the service is mounted, against where `url()` says it is.
-#[cfg(all(feature = "axum", debug_assertions))]
+/// What the service learns from axum about where it is mounted.
+#[cfg(feature = "axum")]
 mod mount {
+    #[cfg(debug_assertions)]
     use std::sync::atomic::{AtomicBool, Ordering};
+
+    use http::{HeaderValue, Method};
 
     use crate::bundle::Bundle;
 
+    /// Nested with `nest_service("/static", ...)`, a request for `/static` reaches the service
+    /// as `/`, like `/static/`: axum's `OriginalUri` tells them apart. The bare form gets the
+    /// redirect any folder path without its slash gets (when the bundle has an `index.html` to
+    /// serve there), or the index's relative URLs would resolve against the parent.
+    pub(super) fn slash_redirect<B>(
+        bundle: &'static Bundle,
+        req: &http::Request<B>,
+    ) -> Option<HeaderValue> {
+        if req.uri().path() != "/" || (req.method() != Method::GET && req.method() != Method::HEAD)
+        {
+            return None;
+        }
+        let original = &req.extensions().get::<axum::extract::OriginalUri>()?.0;
+        if original.path().ends_with('/') || bundle.slot_mounted("index.html").is_none() {
+            return None;
+        }
+        super::decide::redirect_to_folder(original)
+    }
+
     /// Set once a mismatch was reported: once per process is enough.
+    #[cfg(debug_assertions)]
     static WARNED: AtomicBool = AtomicBool::new(false);
 
     /// Warns, once, when axum nested the service under another path than the bundle's prefix:
     /// the URLs `url()` makes then lead nowhere.
+    #[cfg(debug_assertions)]
     pub(super) fn check<B>(bundle: &'static Bundle, req: &http::Request<B>) {
         if WARNED.load(Ordering::Relaxed) {
             return;
@@ -196,6 +225,7 @@ mod mount {
 
     /// The warning for a service nested at `nested` whose bundle's prefix is `prefix`, if they
     /// differ.
+    #[cfg(debug_assertions)]
     pub(super) fn mismatch(nested: &str, prefix: &str) -> Option<String> {
         let nested = nested.trim_end_matches('/');
         (nested != prefix).then(|| {
@@ -208,7 +238,7 @@ mod mount {
         })
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, debug_assertions))]
     mod tests {
         #[test]
         fn only_a_different_path_is_a_mismatch() {
