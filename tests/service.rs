@@ -8,7 +8,7 @@ use crate::util::{Site, decode, get, send};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-fn css() -> &'static kiln::Asset {
+fn css() -> kiln::AssetRef {
     Site::get("css/app.css").unwrap()
 }
 
@@ -102,7 +102,8 @@ async fn zstd_is_negotiated_when_built() {
 
 #[tokio::test]
 async fn vary_on_every_response_of_an_asset_with_variants() {
-    let etag = css().etag();
+    let asset = css();
+    let etag = asset.etag();
     for (headers, status) in [
         (vec![("accept-encoding", "br")], StatusCode::OK),
         (vec![], StatusCode::OK),
@@ -223,7 +224,8 @@ async fn if_none_match_not_matching_gives_200() {
 
 #[tokio::test]
 async fn if_match_is_evaluated_first_with_strong_comparison() {
-    let etag = css().etag();
+    let asset = css();
+    let etag = asset.etag();
     let weak = format!("W/{etag}");
     let r = get("/css/app.css", &[("if-match", "\"other\"")]).await;
     assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
@@ -244,7 +246,8 @@ async fn if_match_is_evaluated_first_with_strong_comparison() {
 
 #[tokio::test]
 async fn single_ranges_are_206_from_identity() {
-    let bytes = css().bytes();
+    let asset = css();
+    let bytes = asset.bytes();
     let len = bytes.len();
     for (range, start, end) in [
         ("bytes=0-9", 0, 9),
@@ -305,7 +308,8 @@ async fn malformed_or_multiple_ranges_are_ignored() {
 
 #[tokio::test]
 async fn if_range() {
-    let etag = css().etag();
+    let asset = css();
+    let etag = asset.etag();
     let r = get(
         "/css/app.css",
         &[("range", "bytes=0-4"), ("if-range", etag)],
@@ -333,7 +337,8 @@ async fn if_range() {
 
 #[tokio::test]
 async fn head_has_the_headers_of_get_and_no_body() {
-    let etag = css().etag();
+    let asset = css();
+    let etag = asset.etag();
     let requests: &[(&str, &[(&str, &str)])] = &[
         ("/css/app.css", &[]),
         ("/css/app.css", &[("accept-encoding", "br")]),
@@ -434,7 +439,7 @@ async fn unknown_path_is_404_or_the_fallback() {
     assert_eq!(r.header("etag"), "");
 
     let index = Site::get("index.html").unwrap();
-    let spa = Site::service().fallback(index);
+    let spa = Site::service().fallback(index.clone());
     let r = send(spa.clone(), "GET", "/app/route/42", &[]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body, index.bytes());
@@ -452,7 +457,7 @@ async fn unknown_path_is_404_or_the_fallback() {
 #[tokio::test]
 async fn the_fallback_answers_navigations_only() {
     let index = Site::get("index.html").unwrap();
-    let spa = Site::service().fallback(index);
+    let spa = Site::service().fallback(index.clone());
     const SCRIPT: &[(&str, &str)] = &[("accept", "*/*")];
     const NAVIGATION: &[(&str, &str)] = &[(
         "accept",
@@ -657,7 +662,8 @@ async fn revalidation_is_by_entity_tag_only() {
     let r = get("/css/app.css", &[("if-modified-since", future)]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body, css().bytes());
-    let etag = css().etag();
+    let asset = css();
+    let etag = asset.etag();
     let r = get(
         "/css/app.css",
         &[("if-none-match", etag), ("if-modified-since", future)],

@@ -343,6 +343,8 @@ fn meta(
         variant(&mut assets, 0, identity, identity_stored);
         assets.push(u8::try_from(file.variants.len()).map_err(|_| too_large())?);
         for (i, v) in file.variants.iter().enumerate() {
+            // The codes `kiln`'s `Encoding::from_pack_code` reads (identity is 0); the pack
+            // tests read every codec back through it.
             let code = match v.codec {
                 Codec::Brotli => 1,
                 Codec::Zstd => 2,

@@ -59,7 +59,7 @@ fn render() -> String {
     let asset = |path: &str| {
         let asset = Static::get(path).expect("the asset is in static/");
         let url = Static::url(path).expect("the asset is in static/");
-        (url, asset.integrity())
+        (url, asset.integrity().to_owned())
     };
     let (css, css_sri) = asset("css/site.css");
     let (js, js_sri) = asset("js/app.js");

@@ -258,7 +258,7 @@ fn generate(
             impl #ident {
                 /// The embedded file at `path`, relative to the folder, plain (`css/app.css`) or
                 /// fingerprinted (`css/app.3f2a9c1e8b47.css`).
-                #vis fn get(path: &str) -> ::core::option::Option<&'static #krate::Asset> {
+                #vis fn get(path: &str) -> ::core::option::Option<#krate::AssetRef> {
                     #bundle_static.get(path)
                 }
 
@@ -269,13 +269,13 @@ fn generate(
                 }
 
                 /// Every embedded file, in path order.
-                #vis fn iter() -> ::core::slice::Iter<'static, #krate::Asset> {
+                #vis fn iter() -> #krate::Iter {
                     #bundle_static.iter()
                 }
 
                 /// `{"path": "fingerprinted path", ...}` for every file, like Django's
                 /// `staticfiles.json` `paths` map.
-                #vis fn manifest_json() -> &'static str {
+                #vis fn manifest_json() -> ::std::borrow::Cow<'static, str> {
                     #bundle_static.manifest_json()
                 }
 

@@ -1,7 +1,9 @@
 //! The data of one embedded file.
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use http::HeaderValue;
 
 /// A content coding an asset can be stored and served in.
@@ -39,6 +41,18 @@ impl Encoding {
         }
     }
 
+    /// The encoding of `code` in a pack's meta, as kiln-bake writes it (`tests/pack.rs` reads
+    /// every codec's code back).
+    pub(crate) const fn from_pack_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Encoding::Identity),
+            1 => Some(Encoding::Brotli),
+            2 => Some(Encoding::Zstd),
+            3 => Some(Encoding::Gzip),
+            _ => None,
+        }
+    }
+
     /// A dense index, 0 to 3, for tables by encoding.
     pub(crate) const fn index(self) -> usize {
         match self {
@@ -68,47 +82,55 @@ impl fmt::Display for Encoding {
 
 /// One stored representation of an asset: its encoding, bytes and entity tag.
 ///
-/// Its header texts (entity tag, length in decimal) are written when the crate is compiled, so
-/// serving it formats nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Its header values (entity tag, length in decimal) are made when the asset is loaded, so
+/// serving it formats nothing. Cloning it is cheap: the bytes are shared, not copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variant {
     encoding: Encoding,
-    bytes: &'static [u8],
+    bytes: Bytes,
     len: usize,
-    /// The entity tag then the length in decimal, in one literal (fewer literals and pointers
-    /// make a smaller binary and a faster build), split at `split`.
-    text: &'static str,
-    split: usize,
+    etag: HeaderValue,
+    len_header: HeaderValue,
 }
 
 impl Variant {
-    /// Built from the pack. `len` is the length of the representation (for a compressed-only
-    /// identity, whose `bytes` are empty until decoded); `text` is its quoted entity tag followed
-    /// by `len` in decimal, and `split` where the one ends.
-    pub(crate) const fn new(
+    /// `len` is the length of the representation (for a compressed-only identity, whose `bytes`
+    /// are empty until decoded); `etag` is its quoted entity tag and `len_header` `len` in
+    /// decimal.
+    pub(crate) fn new(
         encoding: Encoding,
-        bytes: &'static [u8],
+        bytes: Bytes,
         len: usize,
-        text: &'static str,
-        split: usize,
+        etag: HeaderValue,
+        len_header: HeaderValue,
     ) -> Self {
         Variant {
             encoding,
             bytes,
             len,
-            text,
-            split,
+            etag,
+            len_header,
         }
     }
 
     /// The `ETag` header value.
     pub(crate) fn etag_header(&self) -> HeaderValue {
-        HeaderValue::from_static(self.etag())
+        self.etag.clone()
+    }
+
+    /// The entity tag's bytes, quotes included, for comparing with a request's.
+    pub(crate) fn etag_bytes(&self) -> &[u8] {
+        self.etag.as_bytes()
     }
 
     /// The `Content-Length` header value.
     pub(crate) fn len_header(&self) -> HeaderValue {
-        HeaderValue::from_static(self.text.get(self.split..).unwrap_or("0"))
+        self.len_header.clone()
+    }
+
+    /// The bytes, shared (no copy).
+    pub(crate) fn shared(&self) -> Bytes {
+        self.bytes.clone()
     }
 
     /// How the bytes are encoded.
@@ -117,8 +139,8 @@ impl Variant {
     }
 
     /// The encoded bytes.
-    pub const fn bytes(&self) -> &'static [u8] {
-        self.bytes
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 
     /// Length of the encoded bytes.
@@ -133,108 +155,114 @@ impl Variant {
 
     /// The strong entity tag of this representation, quoted: `"<hash>"` for identity,
     /// `"<hash>-br"` and so on for the others.
-    pub fn etag(&self) -> &'static str {
-        self.text.get(..self.split).unwrap_or_default()
+    pub fn etag(&self) -> &str {
+        self.etag.to_str().unwrap_or_default()
     }
 }
 
-/// A file baked into the binary by `#[derive(kiln::Embed)]`.
+/// A file of a bundle: its paths, type, hashes and every stored representation.
 ///
-/// Every byte slice is `'static` and lives in the binary's read-only data; the strings live in the
-/// bundle's table, read once on first use and kept. Serving an asset copies nothing. An asset of
-/// a `compressed_only` bundle stores no identity bytes; they are decoded from its gzip or brotli
-/// variant the first time they are needed, and kept.
+/// In a baked bundle the bytes live in the binary's read-only data and serving an asset copies
+/// nothing. An asset of a `compressed_only` bundle stores no identity bytes; they are decoded
+/// from its gzip or brotli variant the first time they are needed, and kept with the asset.
 #[derive(Debug)]
 pub struct Asset {
-    /// Path, fingerprinted path, URL, content type and SRI string, back to back.
-    text: &'static str,
-    /// Where the path, the fingerprinted path end, where the URL's path part starts, and where
-    /// the URL, the content type and the SRI string end.
+    /// Path, fingerprinted path, URL, content type and SRI string, back to back from `start`
+    /// (the text may be shared by every asset of a bundle).
+    text: Arc<str>,
+    start: usize,
+    /// Where, after `start`, the path and the fingerprinted path end, where the URL's path part
+    /// starts, and where the URL, the content type and the SRI string end.
     ends: [u16; 6],
+    /// The content type as a header value (sharing its bytes with the bundle's other header
+    /// texts).
+    content_type: HeaderValue,
     /// For a compressed-only asset, `bytes` is empty and `decoded` fills in.
     pub(crate) identity: Variant,
-    variants: &'static [Variant],
+    variants: Box<[Variant]>,
     compressed_only: bool,
+    decoded: OnceLock<Bytes>,
 }
 
 impl PartialEq for Asset {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text && self.identity == other.identity
+        self.field(None, 5) == other.field(None, 5) && self.identity == other.identity
     }
 }
 
 impl Eq for Asset {}
 
 impl Asset {
-    /// Built from the pack: `text` holds the path, the fingerprinted path, the URL, the content
-    /// type and the SRI string back to back, and `ends` says where each ends (after the
-    /// fingerprinted path comes where the URL's path part starts).
-    pub(crate) const fn new(
-        text: &'static str,
+    /// `text[start..]` holds the path, the fingerprinted path, the URL, the content type and the
+    /// SRI string back to back, and `ends` says where each ends (after the fingerprinted path
+    /// comes where the URL's path part starts).
+    pub(crate) fn new(
+        text: Arc<str>,
+        start: usize,
         ends: [u16; 6],
+        content_type: HeaderValue,
         identity: Variant,
-        variants: &'static [Variant],
+        variants: Box<[Variant]>,
         compressed_only: bool,
     ) -> Self {
         Asset {
             text,
+            start,
             ends,
+            content_type,
             identity,
             variants,
             compressed_only,
+            decoded: OnceLock::new(),
         }
     }
 
-    /// `text[ends[from]..ends[to]]`, or `text[..ends[to]]` for `from == None`.
-    fn field(&self, from: Option<usize>, to: usize) -> &'static str {
-        let start = from.map_or(0, |i| usize::from(self.ends[i]));
+    /// `text[ends[from]..ends[to]]`, or `text[..ends[to]]` for `from == None`, after `start`.
+    fn field(&self, from: Option<usize>, to: usize) -> &str {
+        let begin = from.map_or(0, |i| usize::from(self.ends[i]));
         self.text
-            .get(start..usize::from(self.ends[to]))
+            .get(self.start + begin..self.start + usize::from(self.ends[to]))
             .unwrap_or_default()
     }
 
-    /// Where `variant` sits among this asset's representations: 0 for identity, then 1 + its
-    /// position among the variants.
-    pub(crate) fn representation_index(&self, variant: &Variant) -> usize {
-        match variant.encoding {
-            Encoding::Identity => 0,
-            encoding => self
-                .variants
-                .iter()
-                .position(|v| v.encoding == encoding)
-                .map_or(usize::MAX, |i| i + 1),
+    /// The representation at `index`: 0 for identity, then 1 + a variant's position among the
+    /// [`variants`](Self::variants).
+    pub(crate) fn representation(&self, index: usize) -> &Variant {
+        match index.checked_sub(1) {
+            None => &self.identity,
+            Some(i) => self.variants.get(i).unwrap_or(&self.identity),
         }
     }
 
     /// The path relative to the folder, `/`-separated: `css/app.css`.
-    pub fn path(&self) -> &'static str {
+    pub fn path(&self) -> &str {
         self.field(None, 0)
     }
 
     /// The path with the content fingerprint in its file name: `css/app.3f2a9c1e8b47.css`.
-    pub fn fingerprinted_path(&self) -> &'static str {
+    pub fn fingerprinted_path(&self) -> &str {
         self.field(Some(0), 1)
     }
 
     /// The fingerprinted URL under the bundle's prefix, percent-encoded:
     /// `/static/css/app.3f2a9c1e8b47.css`. It ignores any runtime base URL; the generated
     /// `url()` function honours it.
-    pub fn url(&self) -> &'static str {
+    pub fn url(&self) -> &str {
         self.field(Some(1), 3)
     }
 
     /// The fingerprinted path, percent-encoded for use in a URL (no prefix, no leading `/`).
-    pub fn url_path(&self) -> &'static str {
+    pub fn url_path(&self) -> &str {
         self.field(Some(2), 3)
     }
 
     /// The `Content-Type` header value, e.g. `text/css; charset=utf-8`.
-    pub fn content_type(&self) -> &'static str {
+    pub fn content_type(&self) -> &str {
         self.field(Some(3), 4)
     }
 
     pub(crate) fn content_type_header(&self) -> HeaderValue {
-        HeaderValue::from_static(self.content_type())
+        self.content_type.clone()
     }
 
     /// Length of the file in bytes (the identity representation).
@@ -248,12 +276,22 @@ impl Asset {
     }
 
     /// The file's bytes, as they are in the folder. For a compressed-only asset the first call
-    /// decodes them (and keeps them for the life of the program).
-    pub fn bytes(&self) -> &'static [u8] {
+    /// decodes them (and keeps them with the asset).
+    pub fn bytes(&self) -> &[u8] {
+        self.identity_bytes_ref()
+    }
+
+    fn identity_bytes_ref(&self) -> &Bytes {
         if !self.compressed_only {
-            return self.identity.bytes;
+            return &self.identity.bytes;
         }
-        crate::decode::identity(self)
+        self.decoded
+            .get_or_init(|| crate::decode::identity(&self.variants))
+    }
+
+    /// The identity bytes, shared (no copy).
+    pub(crate) fn identity_bytes(&self) -> Bytes {
+        self.identity_bytes_ref().clone()
     }
 
     /// Whether the binary stores only compressed variants of this file (see [`bytes`](Self::bytes)).
@@ -263,34 +301,34 @@ impl Asset {
 
     /// The content hash: SHA-256 of [`bytes`](Self::bytes), 64 lowercase hex characters. Its
     /// first 12 characters are the fingerprint.
-    pub fn hash(&self) -> &'static str {
+    pub fn hash(&self) -> &str {
         let etag = self.identity.etag();
         etag.get(1..etag.len().saturating_sub(1))
             .unwrap_or_default()
     }
 
     /// The Subresource Integrity string, `sha384-<base64>`, for `integrity="..."` attributes.
-    pub fn integrity(&self) -> &'static str {
+    pub fn integrity(&self) -> &str {
         self.field(Some(4), 5)
     }
 
     /// The strong entity tag of the identity representation, quoted.
-    pub fn etag(&self) -> &'static str {
+    pub fn etag(&self) -> &str {
         self.identity.etag()
     }
 
     /// The identity representation.
     pub fn identity(&self) -> Variant {
         Variant {
-            bytes: self.bytes(),
-            ..self.identity
+            bytes: self.identity_bytes(),
+            ..self.identity.clone()
         }
     }
 
     /// The precompressed representations, each at least 5% smaller than the file. Empty for
     /// types that are already compressed (images, fonts, archives) and for `compress(none)`.
-    pub const fn variants(&self) -> &'static [Variant] {
-        self.variants
+    pub fn variants(&self) -> &[Variant] {
+        &self.variants
     }
 
     /// Every representation, identity first, then the precompressed ones.
@@ -306,7 +344,7 @@ impl Asset {
     /// assert_eq!(css.encodings().next().unwrap().bytes(), css.bytes());
     /// ```
     pub fn encodings(&self) -> impl Iterator<Item = Variant> + '_ {
-        std::iter::once(self.identity()).chain(self.variants.iter().copied())
+        std::iter::once(self.identity()).chain(self.variants.iter().cloned())
     }
 
     /// The representation in `encoding`, if there is one.
@@ -320,3 +358,74 @@ impl Asset {
             .cloned()
     }
 }
+
+/// A cheap handle to an [`Asset`], what `Static::get` returns: it derefs to the asset, and
+/// cloning it copies a pointer (or counts a reference).
+///
+/// A baked bundle's assets live as long as the program, and a handle to one is a `&'static`
+/// reference. A bundle read from disk (the `reload` feature) makes a new asset when a file
+/// changes; a handle keeps the version it was given alive, and the old version is dropped when
+/// the last handle to it is.
+#[derive(Clone)]
+pub struct AssetRef(Inner);
+
+#[derive(Clone)]
+enum Inner {
+    Static(&'static Asset),
+    #[allow(dead_code)] // Made by the disk source of the `reload` feature.
+    Shared(Arc<Asset>),
+}
+
+impl AssetRef {
+    /// A handle to a shared asset.
+    #[allow(dead_code)] // Used by the disk source of the `reload` feature.
+    pub(crate) fn shared(asset: Arc<Asset>) -> Self {
+        AssetRef(Inner::Shared(asset))
+    }
+
+    /// The asset, for as long as the program runs, when it is baked into the binary; `None`
+    /// for an asset read from disk.
+    pub fn as_static(&self) -> Option<&'static Asset> {
+        match self.0 {
+            Inner::Static(asset) => Some(asset),
+            Inner::Shared(_) => None,
+        }
+    }
+}
+
+impl From<&'static Asset> for AssetRef {
+    fn from(asset: &'static Asset) -> Self {
+        AssetRef(Inner::Static(asset))
+    }
+}
+
+impl std::ops::Deref for AssetRef {
+    type Target = Asset;
+
+    fn deref(&self) -> &Asset {
+        match &self.0 {
+            Inner::Static(asset) => asset,
+            Inner::Shared(asset) => asset,
+        }
+    }
+}
+
+impl AsRef<Asset> for AssetRef {
+    fn as_ref(&self) -> &Asset {
+        self
+    }
+}
+
+impl fmt::Debug for AssetRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Asset::fmt(self, f)
+    }
+}
+
+impl PartialEq for AssetRef {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for AssetRef {}

@@ -9,7 +9,8 @@ use rustc_hash::FxBuildHasher;
 /// The bit of an index entry that marks a fingerprinted path.
 const FINGERPRINTED: u32 = 1 << 31;
 
-use crate::asset::{Asset, Variant};
+use crate::asset::{Asset, AssetRef};
+use crate::pack::Loaded;
 
 /// Implemented by `#[derive(kiln::Embed)]`: gives generic code access to the bundle.
 ///
@@ -21,44 +22,67 @@ pub trait Embed {
 }
 
 /// How a request path matched an asset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Match {
     /// The plain path (`css/app.css`): the content behind it may change between releases.
-    Plain(&'static Asset),
+    Plain(AssetRef),
     /// The fingerprinted path (`css/app.3f2a9c1e8b47.css`): its content never changes.
-    Fingerprinted(&'static Asset),
+    Fingerprinted(AssetRef),
 }
 
 impl Match {
     /// The asset, however it matched.
-    pub const fn asset(self) -> &'static Asset {
+    pub fn asset(self) -> AssetRef {
         match self {
             Match::Plain(asset) | Match::Fingerprinted(asset) => asset,
         }
     }
 
     /// Whether the path carried the content fingerprint.
-    pub const fn is_fingerprinted(self) -> bool {
+    pub const fn is_fingerprinted(&self) -> bool {
         matches!(self, Match::Fingerprinted(_))
+    }
+}
+
+/// The assets of a bundle, in path order: what [`Bundle::iter`] returns.
+#[derive(Debug, Clone)]
+pub struct Iter {
+    inner: std::slice::Iter<'static, Asset>,
+}
+
+impl Iterator for Iter {
+    type Item = AssetRef;
+
+    fn next(&mut self) -> Option<AssetRef> {
+        self.inner.next().map(AssetRef::from)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Iter {}
+
+impl DoubleEndedIterator for Iter {
+    fn next_back(&mut self) -> Option<AssetRef> {
+        self.inner.next_back().map(AssetRef::from)
     }
 }
 
 /// The assets of one `#[derive(kiln::Embed)]`, sorted by path.
 ///
 /// The derive embeds a bundle as a pack: data chunks and a compressed table. The first use of the
-/// bundle reads the table into [`Asset`]s (the decompressed table, the entity tags, the assets and
-/// their variants: four allocations, kept for the life of the program; the assets' bytes are not
-/// copied). The first lookup indexes every plain and fingerprinted path in a hash map; every
-/// lookup after that hashes the path once and compares one key.
+/// bundle reads the table into [`Asset`]s, kept for the life of the program (the assets' bytes
+/// are not copied: they stay in the binary). The first lookup indexes every plain and
+/// fingerprinted path in a hash map; every lookup after that hashes the path once and compares
+/// one key.
 #[derive(Debug)]
 pub struct Bundle {
     meta: &'static [u8],
     chunks: &'static [&'static [u8]],
     base_url: RwLock<Option<Arc<str>>>,
-    body: OnceLock<Box<[u8]>>,
-    texts: OnceLock<Box<str>>,
     loaded: OnceLock<Loaded>,
-    variants: OnceLock<Box<[Variant]>>,
     index: OnceLock<Index>,
     manifest: OnceLock<String>,
 }
@@ -75,12 +99,6 @@ struct Index {
     shadows_prefix: bool,
 }
 
-#[derive(Debug)]
-struct Loaded {
-    prefix: &'static str,
-    assets: Box<[Asset]>,
-}
-
 impl Bundle {
     /// Used by the derive: `meta` and `chunks` are the pack `kiln-bake` wrote (an empty `meta` is
     /// an empty bundle).
@@ -90,30 +108,15 @@ impl Bundle {
             meta,
             chunks,
             base_url: RwLock::new(None),
-            body: OnceLock::new(),
-            texts: OnceLock::new(),
             loaded: OnceLock::new(),
-            variants: OnceLock::new(),
             index: OnceLock::new(),
             manifest: OnceLock::new(),
         }
     }
 
     fn loaded(&'static self) -> &'static Loaded {
-        self.loaded.get_or_init(|| {
-            let body = self
-                .body
-                .get_or_init(|| crate::pack::body(self.meta).into_boxed_slice());
-            let parsed = crate::pack::parse(body, self.chunks);
-            let (texts, spans) = parsed.texts();
-            let texts = self.texts.get_or_init(|| texts.into_boxed_str());
-            Loaded {
-                prefix: parsed.prefix,
-                assets: parsed
-                    .assets(texts, &spans, &self.variants)
-                    .into_boxed_slice(),
-            }
-        })
+        self.loaded
+            .get_or_init(|| crate::pack::load(self.meta, self.chunks))
     }
 
     fn assets(&'static self) -> &'static [Asset] {
@@ -123,12 +126,14 @@ impl Bundle {
     /// The URL prefix the bundle is served under, without a trailing `/` (`/static`; empty for
     /// the root).
     pub fn prefix(&'static self) -> &'static str {
-        self.loaded().prefix
+        &self.loaded().prefix
     }
 
     /// Every asset, in path order.
-    pub fn iter(&'static self) -> std::slice::Iter<'static, Asset> {
-        self.assets().iter()
+    pub fn iter(&'static self) -> Iter {
+        Iter {
+            inner: self.assets().iter(),
+        }
     }
 
     /// How many assets there are.
@@ -144,7 +149,7 @@ impl Bundle {
     /// Looks up a path relative to the folder, plain (`css/app.css`) or fingerprinted
     /// (`css/app.3f2a9c1e8b47.css`). A leading `/` is ignored. A fingerprinted path only matches
     /// when its hash is the current content's.
-    pub fn get(&'static self, path: &str) -> Option<&'static Asset> {
+    pub fn get(&'static self, path: &str) -> Option<AssetRef> {
         self.lookup(path).map(Match::asset)
     }
 
@@ -152,7 +157,7 @@ impl Bundle {
     /// is both (a file literally named like another file's fingerprinted form) is plain.
     pub fn lookup(&'static self, path: &str) -> Option<Match> {
         let (index, fingerprinted) = self.slot(path)?;
-        let asset = self.assets().get(index)?;
+        let asset = AssetRef::from(self.assets().get(index)?);
         Some(if fingerprinted {
             Match::Fingerprinted(asset)
         } else {
@@ -228,7 +233,10 @@ impl Bundle {
         let asset = self.get(path)?;
         let base = self.base_url.read().unwrap_or_else(|e| e.into_inner());
         Some(match base.as_deref() {
-            None => Cow::Borrowed(asset.url()),
+            None => match asset.as_static() {
+                Some(asset) => Cow::Borrowed(asset.url()),
+                None => Cow::Owned(asset.url().to_owned()),
+            },
             Some(base) => Cow::Owned(format!("{base}/{}", asset.url_path())),
         })
     }
@@ -285,8 +293,8 @@ impl Bundle {
     ///
     /// It is not stored in the binary (every path in it is): the first call writes it, and it is
     /// kept.
-    pub fn manifest_json(&'static self) -> &'static str {
-        self.manifest.get_or_init(|| {
+    pub fn manifest_json(&'static self) -> Cow<'static, str> {
+        Cow::Borrowed(self.manifest.get_or_init(|| {
             let mut json = String::with_capacity(self.len() * 100);
             json.push('{');
             for (i, asset) in self.iter().enumerate() {
@@ -299,7 +307,7 @@ impl Bundle {
             }
             json.push('}');
             json
-        })
+        }))
     }
 }
 

@@ -182,8 +182,8 @@ mod pack;
 mod page;
 mod service;
 
-pub use crate::asset::{Asset, Encoding, Variant};
-pub use crate::bundle::{Bundle, Embed, Match};
+pub use crate::asset::{Asset, AssetRef, Encoding, Variant};
+pub use crate::bundle::{Bundle, Embed, Iter, Match};
 pub use crate::export::{ExportError, Exported};
 pub use crate::page::Page;
 pub use crate::service::{AssetBody, ResponseFuture, ServeAssets};

@@ -7,6 +7,10 @@
 //! thousand assets, most of it decompressing the meta.
 
 use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::HeaderValue;
 
 use crate::asset::{Asset, Encoding, Variant};
 
@@ -14,12 +18,12 @@ const MAGIC: &[u8; 8] = b"KILNPACK";
 const VERSION: u32 = 3;
 
 /// Reads little-endian numbers off a byte slice; running off the end is a corrupt pack.
-struct Cursor {
-    bytes: &'static [u8],
+struct Cursor<'a> {
+    bytes: &'a [u8],
 }
 
-impl Cursor {
-    fn take(&mut self, n: usize) -> &'static [u8] {
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> &'a [u8] {
         let Some((head, tail)) = self.bytes.split_at_checked(n) else {
             corrupt("truncated");
         };
@@ -61,16 +65,9 @@ fn corrupt(what: &str) -> ! {
     panic!("kiln: the embedded asset pack is corrupt ({what}); please report this as a bug")
 }
 
-fn slice(text: &'static str, start: usize, len: usize) -> &'static str {
-    start
-        .checked_add(len)
-        .and_then(|end| text.get(start..end))
-        .unwrap_or_else(|| corrupt("text out of bounds"))
-}
-
 /// The body of a meta file: checks its version and decompresses it. An empty `meta` is an empty
 /// bundle (what the derive emits next to a compile error).
-pub(crate) fn body(meta: &[u8]) -> Vec<u8> {
+fn body(meta: &[u8]) -> Vec<u8> {
     if meta.is_empty() {
         return Vec::new();
     }
@@ -100,30 +97,26 @@ struct Raw {
 
 /// One asset as the meta describes it.
 struct Record {
-    /// Path, fingerprinted path, URL, content type and SRI string, back to back.
-    text: &'static str,
+    /// Where its path, fingerprinted path, URL, content type and SRI string start in the text,
+    /// and where each ends after that.
+    start: usize,
     ends: [u16; 6],
-    hash: &'static str,
+    /// Where its content hash ends, after `start` (it follows the SRI string).
+    hash_end: usize,
     compressed_only: bool,
     identity: Raw,
     variants: usize,
 }
 
-/// The records of a meta body, before the entity tags are made.
-pub(crate) struct Parsed {
-    pub(crate) prefix: &'static str,
-    records: Vec<Record>,
-    variants: Vec<Raw>,
+/// A pack, read: the bundle's prefix and its assets.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) prefix: String,
+    pub(crate) assets: Box<[Asset]>,
 }
 
-fn raw(cursor: &mut Cursor, chunks: &[&'static [u8]]) -> Raw {
-    let encoding = match cursor.u8() {
-        0 => Encoding::Identity,
-        1 => Encoding::Brotli,
-        2 => Encoding::Zstd,
-        3 => Encoding::Gzip,
-        _ => corrupt("unknown encoding"),
-    };
+fn raw(cursor: &mut Cursor<'_>, chunks: &[&'static [u8]]) -> Raw {
+    let encoding = Encoding::from_pack_code(cursor.u8()).unwrap_or_else(|| corrupt("encoding"));
     let (chunk, offset, bytes_len) = (cursor.usize(), cursor.usize(), cursor.usize());
     let len = cursor.u64();
     let bytes: &'static [u8] = if bytes_len == 0 {
@@ -141,22 +134,24 @@ fn raw(cursor: &mut Cursor, chunks: &[&'static [u8]]) -> Raw {
     }
 }
 
-/// Reads a meta `body` (see `body`); an empty one is an empty bundle.
-pub(crate) fn parse(body: &'static [u8], chunks: &[&'static [u8]]) -> Parsed {
+/// Reads a pack: the meta (see [`body`]) and the data chunks its records point into. An empty
+/// meta is an empty bundle.
+pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Loaded {
+    let body = body(meta);
     if body.is_empty() {
-        return Parsed {
-            prefix: "",
-            records: Vec::new(),
-            variants: Vec::new(),
+        return Loaded {
+            prefix: String::new(),
+            assets: Box::new([]),
         };
     }
-    let mut cursor = Cursor { bytes: body };
+    let mut cursor = Cursor { bytes: &body };
     let (asset_count, variant_count) = (cursor.usize(), cursor.usize());
     let (text_len, prefix_len) = (cursor.usize(), cursor.usize());
     let Ok(text) = std::str::from_utf8(cursor.take(text_len)) else {
         corrupt("text is not UTF-8");
     };
-    let records = (0..asset_count)
+    let text: Arc<str> = Arc::from(text);
+    let records: Vec<Record> = (0..asset_count)
         .map(|_| {
             let start = cursor.usize();
             let mut ends = [0; 6];
@@ -164,117 +159,116 @@ pub(crate) fn parse(body: &'static [u8], chunks: &[&'static [u8]]) -> Parsed {
                 *end = cursor.u16();
             }
             let hash_end = usize::from(cursor.u16());
-            let strings = slice(text, start, hash_end);
             let compressed_only = cursor.u8() != 0;
             let identity = raw(&mut cursor, chunks);
             let variants = usize::from(cursor.u8());
-            let Some((text, hash)) = strings.split_at_checked(usize::from(ends[5])) else {
-                corrupt("hash");
-            };
+            if text.get(start..start + hash_end).is_none() || usize::from(ends[5]) > hash_end {
+                corrupt("text out of bounds");
+            }
             Record {
-                text,
+                start,
                 ends,
-                hash,
+                hash_end,
                 compressed_only,
                 identity,
                 variants,
             }
         })
         .collect();
-    let variants = (0..variant_count)
+    let raws: Vec<Raw> = (0..variant_count)
         .map(|_| raw(&mut cursor, chunks))
         .collect();
-    Parsed {
-        prefix: slice(text, 0, prefix_len),
-        records,
-        variants,
-    }
-}
+    let prefix = text
+        .get(..prefix_len)
+        .unwrap_or_else(|| corrupt("prefix"))
+        .to_owned();
 
-/// Where one representation's text is in the string [`Parsed::texts`] writes: its start, where
-/// its entity tag ends (relative to the start), and its end.
-pub(crate) struct Span {
-    start: usize,
-    split: usize,
-    end: usize,
-}
-
-impl Parsed {
-    /// Each record, with where its own variants are among the variants (the meta lists each
-    /// asset's in turn), and those variants.
-    fn each(&self) -> impl Iterator<Item = (&Record, Range<usize>, &[Raw])> {
-        let mut first = 0;
-        self.records.iter().map(move |record| {
-            let own = first..first + record.variants;
-            first = own.end;
-            let raws = self
-                .variants
-                .get(own.clone())
-                .unwrap_or_else(|| corrupt("variants out of bounds"));
-            (record, own, raws)
+    // Every representation's entity tag and length in decimal, in one buffer whose slices
+    // become the header values (shared, not copied).
+    let (headers, types, spans) = header_texts(&text, &records, &raws);
+    let headers = Bytes::from(headers);
+    let value = |range: Range<usize>| {
+        HeaderValue::from_maybe_shared(headers.slice(range))
+            .unwrap_or_else(|_| corrupt("header text"))
+    };
+    let (mut types, mut spans) = (types.into_iter(), spans.into_iter());
+    let mut represent = |raw: &Raw| {
+        let len = usize::try_from(raw.len).unwrap_or_else(|_| corrupt("length"));
+        let (etag, decimal) = spans.next().unwrap_or_else(|| corrupt("texts"));
+        Variant::new(
+            raw.encoding,
+            Bytes::from_static(raw.bytes),
+            len,
+            value(etag),
+            value(decimal),
+        )
+    };
+    let assets = each(&records, &raws)
+        .map(|(record, own)| {
+            let content_type = value(types.next().unwrap_or_else(|| corrupt("types")));
+            let identity = represent(&record.identity);
+            let variants = own.iter().map(&mut represent).collect();
+            Asset::new(
+                Arc::clone(&text),
+                record.start,
+                record.ends,
+                content_type,
+                identity,
+                variants,
+                record.compressed_only,
+            )
         })
-    }
+        .collect();
+    Loaded { prefix, assets }
+}
 
-    /// Every representation's entity tag followed by its length in decimal, identity then
-    /// variants, asset after asset, in one string; and where each one is, in that order.
-    pub(crate) fn texts(&self) -> (String, Vec<Span>) {
-        use std::fmt::Write as _;
-        let mut out = String::with_capacity(self.records.len() * 200);
-        let mut spans = Vec::with_capacity(self.records.len() + self.variants.len());
-        for (record, _, raws) in self.each() {
-            let hash = record.hash;
-            for raw in std::iter::once(&record.identity).chain(raws) {
-                let start = out.len();
-                let _ = match raw.encoding {
-                    Encoding::Identity => write!(out, "\"{hash}\""),
-                    e => write!(out, "\"{hash}-{}\"", e.as_str()),
-                };
-                let split = out.len() - start;
-                let _ = write!(out, "{}", raw.len);
-                spans.push(Span {
-                    start,
-                    split,
-                    end: out.len(),
-                });
-            }
-        }
-        (out, spans)
-    }
+/// Each record, with its own variants (the meta lists each asset's in turn).
+fn each<'a>(
+    records: &'a [Record],
+    raws: &'a [Raw],
+) -> impl Iterator<Item = (&'a Record, &'a [Raw])> {
+    let mut first = 0;
+    records.iter().map(move |record| {
+        let own = first..first + record.variants;
+        first = own.end;
+        let own = raws
+            .get(own)
+            .unwrap_or_else(|| corrupt("variants out of bounds"));
+        (record, own)
+    })
+}
 
-    /// The variants and the assets, given what [`texts`](Self::texts) made (the string now at
-    /// its final, `'static` address) and a place for the variants to live (they must be
-    /// `'static` before the assets can point at them).
-    pub(crate) fn assets(
-        &self,
-        texts: &'static str,
-        spans: &[Span],
-        variants_home: &'static std::sync::OnceLock<Box<[Variant]>>,
-    ) -> Vec<Asset> {
-        let mut spans = spans.iter();
-        let mut represent = |raw: &Raw| {
-            let len = usize::try_from(raw.len).unwrap_or_else(|_| corrupt("length"));
-            let span = spans.next().unwrap_or_else(|| corrupt("texts"));
-            let text = slice(texts, span.start, span.end - span.start);
-            Variant::new(raw.encoding, raw.bytes, len, text, span.split)
+/// The header texts of every asset, in one string: its content type, then each
+/// representation's entity tag and length in decimal, identity then variants; and where each
+/// content type, and each tag and length, is.
+#[allow(clippy::type_complexity)]
+fn header_texts(
+    text: &str,
+    records: &[Record],
+    raws: &[Raw],
+) -> (String, Vec<Range<usize>>, Vec<(Range<usize>, Range<usize>)>) {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(records.len() * 250);
+    let mut types = Vec::with_capacity(records.len());
+    let mut spans = Vec::with_capacity(records.len() + raws.len());
+    for (record, own) in each(records, raws) {
+        let field = |from: usize, to: usize| {
+            &text[record.start + usize::from(record.ends[from])..record.start + to]
         };
-        let mut identities = Vec::with_capacity(self.records.len());
-        let mut variants = Vec::with_capacity(self.variants.len());
-        for (record, _, raws) in self.each() {
-            identities.push(represent(&record.identity));
-            variants.extend(raws.iter().map(&mut represent));
+        let start = out.len();
+        out.push_str(field(3, usize::from(record.ends[4])));
+        types.push(start..out.len());
+        let hash = field(5, record.hash_end);
+        for raw in std::iter::once(&record.identity).chain(own) {
+            let start = out.len();
+            let _ = match raw.encoding {
+                Encoding::Identity => write!(out, "\"{hash}\""),
+                e => write!(out, "\"{hash}-{}\"", e.as_str()),
+            };
+            let split = out.len();
+            let _ = write!(out, "{}", raw.len);
+            spans.push((start..split, split..out.len()));
         }
-        let variants: &'static [Variant] = variants_home.get_or_init(|| variants.into());
-        self.each()
-            .zip(identities)
-            .map(|((record, own, _), identity)| {
-                Asset::new(
-                    record.text,
-                    record.ends,
-                    identity,
-                    &variants[own],
-                    record.compressed_only,
-                )
-            })
-            .collect()
     }
+    (out, types, spans)
 }

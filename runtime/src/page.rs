@@ -99,7 +99,7 @@ impl Page {
     /// The response to a request with these headers: 200, 304 or 412.
     pub fn respond(&self, request: &HeaderMap) -> Response<AssetBody> {
         let fields = Fields::new(request);
-        let etag = self.etag();
+        let etag = self.etag.as_bytes();
         let mut res = if fields.has(Field::IfMatch)
             && conditional::if_match(&fields, etag) == Condition::Fails
         {

@@ -12,23 +12,21 @@ use super::conditional::{self, Condition};
 use super::fields::{Field, Fields};
 use super::range::{self, Ranged};
 use super::{Config, negotiate, path};
-use crate::asset::{Asset, Variant};
+use crate::asset::AssetRef;
 use crate::bundle::Bundle;
 
 /// The answer to one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Decision {
-    /// 200 with `variant`, or 206 with `range` of the identity representation.
+    /// 200 with the representation at index `variant` (see `Asset::representation`), or 206
+    /// with `range` of the identity representation (`variant` 0).
     Serve {
         found: Found,
-        variant: &'static Variant,
+        variant: usize,
         range: Option<Range<u64>>,
     },
-    /// 304: the client's copy of `variant` is current.
-    NotModified {
-        found: Found,
-        variant: &'static Variant,
-    },
+    /// 304: the client's copy of the representation at index `variant` is current.
+    NotModified { found: Found, variant: usize },
     /// 412: `If-Match` failed.
     PreconditionFailed,
     /// 416, with the identity length.
@@ -43,9 +41,9 @@ pub(crate) enum Decision {
 }
 
 /// The asset a request resolved to, and whether its URL was fingerprinted (immutable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Found {
-    pub(crate) asset: &'static Asset,
+    pub(crate) asset: AssetRef,
     pub(crate) immutable: bool,
     /// The asset's index in the bundle; `None` for a fallback asset.
     pub(crate) index: Option<usize>,
@@ -69,24 +67,25 @@ pub(crate) fn decide(
         Err(Miss::NotFound) => return Decision::NotFound,
     };
     let fields = Fields::new(headers);
-    let variant = negotiate::choose(found.asset, &fields);
+    let asset = &*found.asset;
+    let variant = negotiate::choose(asset, &fields);
+    let etag = asset.representation(variant).etag_bytes();
 
     // Most requests carry neither: `has` spares them the evaluation.
-    if fields.has(Field::IfMatch)
-        && conditional::if_match(&fields, variant.etag()) == Condition::Fails
-    {
+    if fields.has(Field::IfMatch) && conditional::if_match(&fields, etag) == Condition::Fails {
         return Decision::PreconditionFailed;
     }
     if fields.has(Field::IfNoneMatch)
-        && conditional::if_none_match(&fields, variant.etag()) == Condition::Matches
+        && conditional::if_none_match(&fields, etag) == Condition::Matches
     {
         return Decision::NotModified { found, variant };
     }
 
-    let identity = &found.asset.identity;
+    let identity = &asset.identity;
     let range = match fields.first(Field::Range) {
         Some(value)
-            if method == Method::GET && conditional::if_range_allows(&fields, identity.etag()) =>
+            if method == Method::GET
+                && conditional::if_range_allows(&fields, identity.etag_bytes()) =>
         {
             match range::evaluate(value.as_bytes(), identity.len() as u64) {
                 Ranged::Partial(range) => Some(range),
@@ -99,7 +98,7 @@ pub(crate) fn decide(
     match range {
         Some(range) => Decision::Serve {
             found,
-            variant: identity,
+            variant: 0,
             range: Some(range),
         },
         None => Decision::Serve {
@@ -164,15 +163,15 @@ fn find(
     };
     match lookup {
         Lookup::Slot((index, immutable)) => Ok(Found {
-            asset: bundle.asset_at(index).ok_or(Miss::NotFound)?,
+            asset: AssetRef::from(bundle.asset_at(index).ok_or(Miss::NotFound)?),
             immutable,
             index: Some(index),
         }),
         Lookup::Folder => Err(Miss::Folder),
-        Lookup::Missing => match config.fallback {
+        Lookup::Missing => match &config.fallback {
             Some(asset) if config.fallback_any_path || is_navigation(uri_path, headers) => {
                 Ok(Found {
-                    asset,
+                    asset: asset.clone(),
                     immutable: false,
                     index: None,
                 })

@@ -20,7 +20,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Request, Response};
 
 pub use self::body::AssetBody;
-use crate::asset::Asset;
+use crate::asset::AssetRef;
 use crate::bundle::Bundle;
 
 /// A [`tower_service::Service`] that serves a [`Bundle`] from memory, made by the generated
@@ -54,7 +54,7 @@ pub struct ServeAssets {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
-    fallback: Option<&'static Asset>,
+    fallback: Option<AssetRef>,
     /// Whether the fallback answers every missing path, not just navigations.
     fallback_any_path: bool,
     cache_control_plain: HeaderValue,
@@ -110,8 +110,8 @@ impl ServeAssets {
     /// [`fallback_for_any_path`](Self::fallback_for_any_path) to change that. Paths that try to
     /// leave the bundle always get 404.
     #[must_use]
-    pub fn fallback(mut self, asset: &'static Asset) -> Self {
-        self.config_mut().fallback = Some(asset);
+    pub fn fallback(mut self, asset: impl Into<AssetRef>) -> Self {
+        self.config_mut().fallback = Some(asset.into());
         self
     }
 

@@ -6,7 +6,7 @@
 
 use super::conditional::trim;
 use super::fields::{Field, Fields};
-use crate::asset::{Asset, Encoding, Variant};
+use crate::asset::{Asset, Encoding};
 
 /// A quality value in thousandths: `q=0.5` is 500. RFC 9110 §12.4.2 allows three decimals.
 type Quality = u16;
@@ -218,25 +218,27 @@ fn parse_quality(s: &[u8]) -> Option<Quality> {
     }
 }
 
-/// Picks the representation of `asset` to send for a request with these `headers`.
+/// Picks the representation of `asset` to send for a request with these `headers`: its index
+/// among the asset's representations (0 for identity, then 1 + the variant's position).
 ///
 /// The highest quality wins; ties go to the smallest representation; `q=0` forbids. Without an
 /// `Accept-Encoding` header, identity is sent. When nothing is acceptable, identity is sent anyway
 /// (RFC 9110 §12.5.3 allows it, and it beats a 406 for a static file).
-pub(crate) fn choose(asset: &'static Asset, fields: &Fields<'_>) -> &'static Variant {
-    let identity = &asset.identity;
+pub(crate) fn choose(asset: &Asset, fields: &Fields<'_>) -> usize {
     if asset.variants().is_empty() {
-        return identity;
+        return 0;
     }
     let Some(qualities) = Qualities::parse(fields) else {
-        return identity;
+        return 0;
     };
-    let mut best = identity;
+    let mut best = 0;
+    let mut best_len = asset.len();
     let mut best_q = qualities.of(Encoding::Identity);
-    for variant in asset.variants() {
+    for (i, variant) in asset.variants().iter().enumerate() {
         let q = qualities.of(variant.encoding());
-        if q > best_q || (q == best_q && q > 0 && variant.len() < best.len()) {
-            best = variant;
+        if q > best_q || (q == best_q && q > 0 && variant.len() < best_len) {
+            best = i + 1;
+            best_len = variant.len();
             best_q = q;
         }
     }

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use super::Config;
 use super::body::AssetBody;
 use super::decide::{Decision, Found};
-use crate::asset::{Encoding, Variant};
+use crate::asset::Variant;
 
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const BYTES: HeaderValue = HeaderValue::from_static("bytes");
@@ -28,8 +28,8 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             variant,
             range: None,
         } => Response::from_parts(
-            head_for(Kind::Ok, found, variant, config),
-            body(bytes_of(found, variant), is_head),
+            head_for(Kind::Ok, &found, variant, config),
+            body(bytes_of(&found, variant), is_head),
         ),
         Decision::Serve {
             found,
@@ -37,11 +37,13 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             range: Some(range),
         } => {
             // `decide` only produces ranges within the identity representation.
-            let bytes = &bytes_of(found, variant)[range.start as usize..range.end as usize];
+            let bytes = bytes_of(&found, variant).slice(range.start as usize..range.end as usize);
+            let len = bytes.len();
             let mut res = response(StatusCode::PARTIAL_CONTENT, body(bytes, is_head));
             let headers = res.headers_mut();
-            representation_headers(headers, found, variant, config);
-            if let Some(value) = formatted(format_args!("{}", bytes.len())) {
+            let variant = found.asset.representation(variant);
+            representation_headers(headers, &found, variant, config);
+            if let Some(value) = formatted(format_args!("{len}")) {
                 headers.insert(CONTENT_LENGTH, value);
             }
             headers.insert(ACCEPT_RANGES, BYTES);
@@ -56,7 +58,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             res
         }
         Decision::NotModified { found, variant } => Response::from_parts(
-            head_for(Kind::NotModified, found, variant, config),
+            head_for(Kind::NotModified, &found, variant, config),
             AssetBody::empty(),
         ),
         Decision::RangeNotSatisfiable { found } => {
@@ -83,7 +85,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
 }
 
 /// Every header of a 200 response for `variant`.
-fn full_headers(headers: &mut HeaderMap, found: Found, variant: &Variant, config: &Config) {
+fn full_headers(headers: &mut HeaderMap, found: &Found, variant: &Variant, config: &Config) {
     representation_headers(headers, found, variant, config);
     headers.insert(CONTENT_LENGTH, variant.len_header());
     match variant.encoding().header() {
@@ -113,7 +115,7 @@ impl Kind {
         }
     }
 
-    fn builder(self) -> fn(&mut HeaderMap, Found, &Variant, &Config) {
+    fn builder(self) -> fn(&mut HeaderMap, &Found, &Variant, &Config) {
         match self {
             Kind::Ok => full_headers,
             Kind::NotModified => not_modified_headers,
@@ -121,21 +123,21 @@ impl Kind {
     }
 }
 
-/// The status and headers of a 200 or 304 for `variant`: a clone of the prepared head when the
-/// asset is one of the bundle's (no header value validated, no header name hashed), else built
-/// now.
-fn head_for(kind: Kind, found: Found, variant: &Variant, config: &Config) -> Parts {
+/// The status and headers of a 200 or 304 for the representation at index `variant`: a clone of
+/// the prepared head when the asset is one of the bundle's (no header value validated, no header
+/// name hashed), else built now.
+fn head_for(kind: Kind, found: &Found, variant: usize, config: &Config) -> Parts {
     let prepared = found
         .index
         .and_then(|i| config.prepared.get(i))
         .map(|cell| cell.get_or_init(|| Prepared::new(found, config)));
-    match prepared.and_then(|p| p.get(kind, found, variant)) {
+    match prepared.and_then(|p| p.get(kind, found.immutable, variant)) {
         Some(head) => head.clone(),
-        None => build_head(kind, found, variant, config),
+        None => build_head(kind, found, found.asset.representation(variant), config),
     }
 }
 
-fn build_head(kind: Kind, found: Found, variant: &Variant, config: &Config) -> Parts {
+fn build_head(kind: Kind, found: &Found, variant: &Variant, config: &Config) -> Parts {
     let mut headers = HeaderMap::with_capacity(HEADER_CAPACITY);
     kind.builder()(&mut headers, found, variant, config);
     head(kind.status(), headers)
@@ -152,12 +154,15 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    fn new(found: Found, config: &Config) -> Box<Self> {
+    fn new(found: &Found, config: &Config) -> Box<Self> {
         let heads = |kind, immutable| -> Vec<Parts> {
-            let found = Found { immutable, ..found };
+            let found = Found {
+                immutable,
+                ..found.clone()
+            };
             std::iter::once(&found.asset.identity)
                 .chain(found.asset.variants())
-                .map(|variant| build_head(kind, found, variant, config))
+                .map(|variant| build_head(kind, &found, variant, config))
                 .collect()
         };
         Box::new(Prepared {
@@ -166,9 +171,8 @@ impl Prepared {
         })
     }
 
-    fn get(&self, kind: Kind, found: Found, variant: &Variant) -> Option<&Parts> {
-        self.heads[kind as usize][usize::from(found.immutable)]
-            .get(found.asset.representation_index(variant))
+    fn get(&self, kind: Kind, immutable: bool, variant: usize) -> Option<&Parts> {
+        self.heads[kind as usize][usize::from(immutable)].get(variant)
     }
 }
 
@@ -202,28 +206,28 @@ fn response(status: StatusCode, body: AssetBody) -> Response<AssetBody> {
     )
 }
 
-/// The bytes of `variant`: for identity, the asset's bytes (decoded on first use for a
-/// compressed-only asset).
-fn bytes_of(found: Found, variant: &Variant) -> &'static [u8] {
-    if variant.encoding() == Encoding::Identity {
-        found.asset.bytes()
+/// The bytes of the representation at index `variant`: for identity, the asset's bytes
+/// (decoded on first use for a compressed-only asset).
+fn bytes_of(found: &Found, variant: usize) -> Bytes {
+    if variant == 0 {
+        found.asset.identity_bytes()
     } else {
-        variant.bytes()
+        found.asset.representation(variant).shared()
     }
 }
 
-fn body(bytes: &'static [u8], is_head: bool) -> AssetBody {
+fn body(bytes: Bytes, is_head: bool) -> AssetBody {
     if is_head {
         AssetBody::empty()
     } else {
-        AssetBody::new(Bytes::from_static(bytes))
+        AssetBody::new(bytes)
     }
 }
 
 /// Headers shared by 200 and 206: what the representation is, and how to cache it.
 fn representation_headers(
     headers: &mut HeaderMap,
-    found: Found,
+    found: &Found,
     variant: &Variant,
     config: &Config,
 ) {
@@ -239,7 +243,12 @@ fn representation_headers(
 
 /// The headers of a 304: what a 200 would have sent of `ETag`, `Cache-Control` and `Vary`
 /// (RFC 9110 §15.4.5), and the configured extra headers.
-fn not_modified_headers(headers: &mut HeaderMap, found: Found, variant: &Variant, config: &Config) {
+fn not_modified_headers(
+    headers: &mut HeaderMap,
+    found: &Found,
+    variant: &Variant,
+    config: &Config,
+) {
     headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
     if !found.asset.variants().is_empty() {
@@ -248,7 +257,7 @@ fn not_modified_headers(headers: &mut HeaderMap, found: Found, variant: &Variant
     extend(headers, &config.headers);
 }
 
-fn cache_control(found: Found, config: &Config) -> HeaderValue {
+fn cache_control(found: &Found, config: &Config) -> HeaderValue {
     if found.immutable {
         config.cache_control_fingerprinted.clone()
     } else {
@@ -303,7 +312,7 @@ fn error(status: StatusCode, is_head: bool) -> Response<AssetBody> {
         Some(i) => ERROR_HEADS[i].clone(),
         None => error_head(status),
     };
-    Response::from_parts(head, body(text.as_bytes(), is_head))
+    Response::from_parts(head, body(Bytes::from_static(text.as_bytes()), is_head))
 }
 
 #[cfg(test)]
