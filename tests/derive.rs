@@ -329,6 +329,8 @@ fn empty_file() {
     assert_eq!(empty.hash(), sha256_hex(b""));
 }
 
+/// Baked bundles only: reload mode compresses in memory, faster (see the crate docs).
+#[cfg(not(feature = "reload"))]
 #[test]
 fn variants_are_the_compression_cache_entries() {
     // The derive reads compressed variants from `<target>/kiln-cache` (or KILN_CACHE_DIR), where
@@ -374,6 +376,8 @@ fn variants_are_the_compression_cache_entries() {
 )]
 struct CompressedOnly;
 
+/// Baked bundles only: reload mode reads every file as it is.
+#[cfg(not(feature = "reload"))]
 #[test]
 fn compressed_only_decodes_identity_on_first_use() {
     for asset in CompressedOnly::iter() {

@@ -1,5 +1,7 @@
 //! Kiln's integration tests: one binary (one link), one module per area.
 
+// Baked bundles only: a bundle read from disk allocates, and has no compression cache or pack.
+#[cfg(not(feature = "reload"))]
 mod alloc;
 mod cache;
 mod derive;
@@ -10,5 +12,7 @@ mod nginx;
 mod pack;
 mod readme;
 mod rebuild;
+#[cfg(feature = "reload")]
+mod reload;
 mod service;
 mod util;

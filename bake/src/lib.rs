@@ -35,10 +35,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use crate::compress::{Cache, Codec, worth_keeping};
+pub use crate::compress::{Cache, Codec, Effort, worth_keeping};
 pub use crate::error::{Error, Origin};
 pub use crate::media::{content_type, is_precompressed_type};
-pub use crate::names::{FINGERPRINT_LEN, content_hash, fingerprint, integrity, url_encode};
+pub use crate::names::{
+    FINGERPRINT_LEN, content_hash, fingerprint, integrity, unfingerprint, url_encode,
+};
 pub use crate::pack::{Pack, PackOptions, write_pack};
 pub use crate::walk::{Filter, SourceFile, Unmatched, scan, scan_reporting};
 
@@ -193,6 +195,52 @@ pub fn bake(config: &Config) -> Result<Baked, Error> {
         stats,
         unmatched,
     })
+}
+
+/// Reads, hashes and compresses one file at `effort`, keeping everything in memory: what reload
+/// mode does when a file is requested. Returns the baked file (its variants
+/// [`Stored::Memory`]) and the file's bytes.
+pub fn bake_in_memory(
+    source: &SourceFile,
+    codecs: &[Codec],
+    effort: Effort,
+) -> Result<(BakedFile, Vec<u8>), Error> {
+    let bytes = std::fs::read(&source.source).map_err(|e| Error::Read {
+        path: source.source.clone(),
+        source: e,
+    })?;
+    let hash = content_hash(&bytes);
+    let mut variants = Vec::new();
+    if !bytes.is_empty() && !is_precompressed_type(&source.path) {
+        for &codec in codecs {
+            let compressed = codec
+                .compress_with(&bytes, effort)
+                .map_err(|e| Error::Compress {
+                    path: source.path.clone(),
+                    codec: codec.token(),
+                    source: e,
+                })?;
+            let len = compressed.len() as u64;
+            if worth_keeping(bytes.len() as u64, len) {
+                variants.push(Variant {
+                    codec,
+                    len,
+                    stored: Stored::Memory(compressed),
+                });
+            }
+        }
+    }
+    let file = BakedFile {
+        fingerprinted: fingerprint(&source.path, &hash),
+        integrity: integrity(&bytes),
+        content_type: content_type(&source.path, &bytes),
+        len: bytes.len() as u64,
+        path: source.path.clone(),
+        source: source.source.clone(),
+        hash,
+        variants,
+    };
+    Ok((file, bytes))
 }
 
 fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats), Error> {

@@ -49,6 +49,34 @@ pub fn fingerprint(path: &str, hash: &str) -> String {
     }
 }
 
+/// The plain paths whose [`fingerprint`] could be `path`: at most two candidates (the hash
+/// before the last extension, or at the end of a name without one). Each must still be checked
+/// against the content it names: `fingerprint(candidate, hash) == path`.
+pub fn unfingerprint(path: &str) -> Vec<String> {
+    let name_start = path.rfind('/').map_or(0, |i| i + 1);
+    let name = &path[name_start..];
+    let is_fingerprint = |s: &str| {
+        s.len() == FINGERPRINT_LEN && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    let mut candidates = Vec::new();
+    // `name.<hash>.ext`
+    if let Some(last) = name.rfind('.')
+        && let Some(before) = name[..last].rfind('.')
+        && before > 0
+        && is_fingerprint(&name[before + 1..last])
+    {
+        candidates.push(format!("{}{}", &path[..name_start + before], &name[last..]));
+    }
+    // `name.<hash>` (a name without an extension)
+    if let Some(last) = name.rfind('.')
+        && last > 0
+        && is_fingerprint(&name[last + 1..])
+    {
+        candidates.push(path[..name_start + last].to_owned());
+    }
+    candidates
+}
+
 /// Characters that must be percent-encoded in a URL path segment (RFC 3986 `pchar` keeps the
 /// rest). Non-ASCII bytes are always encoded.
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -78,6 +106,39 @@ pub fn url_encode(path: &str) -> String {
         out.extend(utf8_percent_encode(segment, SEGMENT));
     }
     out
+}
+
+#[cfg(test)]
+mod unfingerprint_tests {
+    use super::*;
+
+    #[test]
+    fn every_fingerprint_has_its_path_among_the_candidates() {
+        let hash = "3f2a9c1e8b47aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        for path in [
+            "css/app.css",
+            "a.tar.gz",
+            "LICENSE",
+            ".htaccess",
+            "dir.x/noext",
+            "app.3f2a1c.js",
+            "ünïcødé/你好.txt",
+        ] {
+            let fingerprinted = fingerprint(path, hash);
+            let candidates = unfingerprint(&fingerprinted);
+            assert!(
+                candidates.iter().any(|c| c == path),
+                "{path}: {candidates:?}"
+            );
+            assert!(
+                candidates.iter().all(|c| c != &fingerprinted),
+                "{path}: {candidates:?}"
+            );
+        }
+        assert!(unfingerprint("css/app.css").is_empty());
+        assert!(unfingerprint("css/app.3F2A9C1E8B47.css").is_empty());
+        assert!(unfingerprint("css/.3f2a9c1e8b47").is_empty());
+    }
 }
 
 #[cfg(test)]

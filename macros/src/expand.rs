@@ -13,19 +13,32 @@ use crate::attr::{self, Config};
 /// user sees one error instead of a cascade of "no function `get`" errors.
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     match attr::parse(input) {
+        // `cfg!` here is kiln-macros' own feature, which `kiln/reload` turns on.
+        Ok(config) if cfg!(feature = "reload") => match read_from_disk(input, &config) {
+            Ok(tokens) => tokens,
+            Err(error) => fallback(input, Some(&config), error),
+        },
         Ok(config) => {
             let start = std::time::Instant::now();
             match bake(input, &config) {
                 Ok(output) => {
                     let baked = start.elapsed();
-                    let mut tokens = warnings(input, &config, &output);
+                    let mut tokens = warnings(
+                        input,
+                        &config,
+                        &output.files,
+                        output.files.is_empty(),
+                        &output.unmatched,
+                        !output.watched && !output.made_by_build_script,
+                    );
                     let Output {
                         files,
                         pack,
                         watched,
                         ..
                     } = output;
-                    tokens.extend(generate(input, &config, &files, Some((&pack, watched))));
+                    let source = Source::Pack(&pack, watched);
+                    tokens.extend(generate(input, &config, &files, source));
                     if let Some(path) = std::env::var_os("KILN_EXPAND_TO") {
                         // Debugging aid: the generated code, as rustc will see it.
                         let _ = std::fs::write(path, tokens.to_string());
@@ -85,9 +98,83 @@ fn fallback(input: &DeriveInput, config: Option<&Config>, error: syn::Error) -> 
     let mut tokens = error.to_compile_error();
     // A generic type cannot take the generated items (that is the error being reported).
     if input.generics.params.is_empty() {
-        tokens.extend(generate(input, config, &[], None));
+        tokens.extend(generate(input, config, &[], Source::Empty));
     }
     tokens
+}
+
+/// Where the generated bundle's assets come from.
+enum Source<'a> {
+    /// A pack kiln-bake wrote, and whether a build script watches the folder.
+    Pack(&'a Pack, bool),
+    /// The folder on disk, read at run time (the `reload` feature).
+    Disk(&'a Path),
+    /// Nothing: next to a compile error.
+    Empty,
+}
+
+/// The folder of `config`, resolved against the crate's manifest folder and the environment.
+fn resolve(config: &Config) -> syn::Result<PathBuf> {
+    let written = config.folder.value();
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let folder = kiln_bake::resolve_folder(&written, Path::new(&manifest_dir), |name| {
+        std::env::var(name).ok()
+    })
+    .map_err(|msg| syn::Error::new(config.folder.span(), msg))?;
+    if folder.to_str().is_none() {
+        return Err(syn::Error::new(
+            config.folder.span(),
+            format!("the path of folder `{written}` is not valid UTF-8"),
+        ));
+    }
+    Ok(folder)
+}
+
+/// A kiln-bake error as a compile error on the attribute at fault, with paths shown the way the
+/// user wrote them.
+fn bake_error(config: &Config, folder: &Path, error: kiln_bake::Error) -> syn::Error {
+    let written = config.folder.value();
+    let span = match error.origin() {
+        Origin::Include(i) => config.include.get(i).map(LitStr::span),
+        Origin::Exclude(i) => config.exclude.get(i).map(LitStr::span),
+        _ => None,
+    }
+    .unwrap_or_else(|| config.folder.span());
+    let message = if matches!(error, kiln_bake::Error::MissingFolder(_)) {
+        format!(
+            "folder `{written}` does not exist (a relative folder is relative to the crate's \
+             Cargo.toml)"
+        )
+    } else {
+        // Not as absolute paths of this machine.
+        error
+            .to_string()
+            .replace(&*folder.to_string_lossy(), written.trim_end_matches('/'))
+    };
+    syn::Error::new(span, message)
+}
+
+/// Reload mode: checks what can be checked now (the folder, the patterns, names that clash) and
+/// expands to a bundle that reads the folder at run time. Nothing is hashed or compressed.
+fn read_from_disk(input: &DeriveInput, config: &Config) -> syn::Result<TokenStream> {
+    let folder = resolve(config)?;
+    let include: Vec<String> = config.include.iter().map(LitStr::value).collect();
+    let exclude: Vec<String> = config.exclude.iter().map(LitStr::value).collect();
+    let to_syn = |error| bake_error(config, &folder, error);
+    let filter = kiln_bake::Filter::new(&include, &exclude).map_err(to_syn)?;
+    let mut tokens = match kiln_bake::scan_reporting(&folder, &filter) {
+        // Files are read when requested, so an added one needs no rebuild (no build script
+        // needed), and one that cannot be read now is the run time's concern.
+        Ok((files, unmatched)) => warnings(input, config, &[], files.is_empty(), &unmatched, false),
+        Err(
+            error @ kiln_bake::Error::MissingFolder(_) | error @ kiln_bake::Error::NotAFolder(_),
+        ) => {
+            return Err(to_syn(error));
+        }
+        Err(_) => TokenStream::new(),
+    };
+    tokens.extend(generate(input, config, &[], Source::Disk(&folder)));
+    Ok(tokens)
 }
 
 /// What [`bake`] made.
@@ -105,18 +192,8 @@ struct Output {
 /// Resolves the folder and the cache, runs kiln-bake and writes the pack; errors point at the
 /// attribute at fault.
 fn bake(input: &DeriveInput, config: &Config) -> syn::Result<Output> {
-    let written = config.folder.value();
+    let folder = resolve(config)?;
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    let folder = kiln_bake::resolve_folder(&written, Path::new(&manifest_dir), |name| {
-        std::env::var(name).ok()
-    })
-    .map_err(|msg| syn::Error::new(config.folder.span(), msg))?;
-    if folder.to_str().is_none() {
-        return Err(syn::Error::new(
-            config.folder.span(),
-            format!("the path of folder `{written}` is not valid UTF-8"),
-        ));
-    }
 
     let cache = Cache::new(cache_dir());
     if cache.dir().to_str().is_none() {
@@ -136,25 +213,7 @@ fn bake(input: &DeriveInput, config: &Config) -> syn::Result<Output> {
         jobs: std::env::var("KILN_JOBS").ok().and_then(|j| j.parse().ok()),
         ..kiln_bake::Config::new(&folder)
     };
-    let to_syn = |error: kiln_bake::Error| {
-        let span = match error.origin() {
-            Origin::Include(i) => config.include.get(i).map(LitStr::span),
-            Origin::Exclude(i) => config.exclude.get(i).map(LitStr::span),
-            _ => None,
-        }
-        .unwrap_or_else(|| config.folder.span());
-        let mut message = error.to_string();
-        if matches!(error, kiln_bake::Error::MissingFolder(_)) {
-            message = format!(
-                "folder `{written}` does not exist (a relative folder is relative to the crate's \
-                 Cargo.toml)"
-            );
-        } else {
-            // Show paths the way the user wrote them, not as absolute paths of this machine.
-            message = message.replace(&*folder.to_string_lossy(), written.trim_end_matches('/'));
-        }
-        syn::Error::new(span, message)
-    };
+    let to_syn = |error| bake_error(config, &folder, error);
     let baked = kiln_bake::bake(&bake_config).map_err(to_syn)?;
     let env = |name| std::env::var(name).unwrap_or_default();
     let bundle_id = format!(
@@ -190,7 +249,7 @@ fn generate(
     input: &DeriveInput,
     config: &Config,
     files: &[BakedFile],
-    pack: Option<(&Pack, bool)>,
+    source: Source<'_>,
 ) -> TokenStream {
     let span = config.folder.span();
     let krate = &config.krate;
@@ -201,26 +260,53 @@ fn generate(
 
     // Pack file names are hex digests in a cache path `bake` checked is UTF-8.
     let lossy = |path: &PathBuf| path.to_string_lossy().into_owned();
-    let meta = match pack {
-        Some((pack, _)) => {
+    let bundle = match source {
+        Source::Pack(pack, watched) => {
             let meta = lossy(&pack.meta);
-            quote!(::core::include_bytes!(#meta))
+            let chunks = pack.chunks.iter().map(lossy);
+            // The bytes come from the pack. Unless the build script watches the folder, unused
+            // constants make Cargo rebuild the crate when one of the files changes (see
+            // `track`).
+            let track = if watched {
+                TokenStream::new()
+            } else {
+                let count = files.len();
+                let sources = files.iter().map(|f| f.source.to_string_lossy());
+                quote!(const _: [&[u8]; #count] = [#(::core::include_bytes!(#sources)),*];)
+            };
+            quote! {
+                static #bundle_static: #krate::Bundle = #krate::Bundle::packed(
+                    ::core::include_bytes!(#meta),
+                    &[#(::core::include_bytes!(#chunks)),*],
+                );
+                #track
+            }
         }
-        None => quote!(&[]),
-    };
-    let chunks = pack
-        .map(|(p, _)| p.chunks.iter().map(lossy))
-        .into_iter()
-        .flatten();
-    // The bytes come from the pack. Unless the build script watches the folder, unused constants
-    // make Cargo rebuild the crate when one of the files changes (see `track`).
-    let track = match pack {
-        Some((_, false)) => {
-            let count = files.len();
-            let sources = files.iter().map(|f| f.source.to_string_lossy());
-            quote!(const _: [&[u8]; #count] = [#(::core::include_bytes!(#sources)),*];)
+        Source::Disk(folder) => {
+            let folder = folder.to_string_lossy();
+            let name = ident.to_string();
+            let env = env_var(&name);
+            let prefix = &config.prefix;
+            let include = &config.include;
+            let exclude = &config.exclude;
+            let codecs = config.codecs.iter().map(|c| c.token());
+            quote! {
+                static #bundle_static: #krate::Bundle = #krate::Bundle::disk(
+                    &#krate::__private::DiskOptions {
+                        folder: #folder,
+                        env: #env,
+                        name: #name,
+                        prefix: #prefix,
+                        include: &[#(#include),*],
+                        exclude: &[#(#exclude),*],
+                        codecs: &[#(#codecs),*],
+                    },
+                );
+            }
         }
-        _ => TokenStream::new(),
+        Source::Empty => quote! {
+            static #bundle_static: #krate::Bundle = #krate::Bundle::packed(&[], &[]);
+        },
     };
 
     // `cfg!` here is kiln-macros' own feature, which `kiln/axum` turns on.
@@ -241,11 +327,7 @@ fn generate(
     quote_spanned! {span=>
         #[doc(hidden)]
         const _: () = {
-            static #bundle_static: #krate::Bundle = #krate::Bundle::packed(
-                #meta,
-                &[#(::core::include_bytes!(#chunks)),*],
-            );
-            #track
+            #bundle
 
             #[automatically_derived]
             impl #krate::Embed for #ident {
@@ -296,13 +378,39 @@ fn generate(
     }
 }
 
+/// The environment variable that names another folder for the bundle of the struct `name` in
+/// reload mode: `KILN_STATIC_FOLDER` for `Static`, `KILN_ADMIN_ASSETS_FOLDER` for `AdminAssets`.
+fn env_var(name: &str) -> String {
+    let mut out = String::from("KILN_");
+    let mut previous: Option<char> = None;
+    for c in name.chars() {
+        if c.is_uppercase() && previous.is_some_and(|p| p != '_') {
+            out.push('_');
+        }
+        out.extend(c.to_uppercase());
+        previous = Some(c);
+    }
+    out.push_str("_FOLDER");
+    out
+}
+
 /// Files above this size get a warning: they cost build time, rustc memory and binary size.
 const LARGE_FILE: u64 = 32 << 20;
 
 /// The warnings of a derive that baked: stable Rust has no warning API for proc macros, so each
 /// is the use of a `#[deprecated]` item whose note is the message, spanned on the attribute at
 /// fault. `#[allow(deprecated)]` on the struct silences them.
-fn warnings(input: &DeriveInput, config: &Config, output: &Output) -> TokenStream {
+///
+/// `files` are the baked files (none in reload mode), `empty` whether the bundle has no file,
+/// `unwatched` whether nothing makes Cargo notice files added to the folder.
+fn warnings(
+    input: &DeriveInput,
+    config: &Config,
+    files: &[BakedFile],
+    empty: bool,
+    unmatched: &kiln_bake::Unmatched,
+    unwatched: bool,
+) -> TokenStream {
     let allows = input.attrs.iter().filter(|a| a.path().is_ident("allow"));
     let allows = quote!(#(#allows)*);
     let written = config.folder.value();
@@ -318,7 +426,7 @@ fn warnings(input: &DeriveInput, config: &Config, output: &Output) -> TokenStrea
         });
     };
 
-    for file in output.files.iter().filter(|f| f.len > LARGE_FILE) {
+    for file in files.iter().filter(|f| f.len > LARGE_FILE) {
         let stored = file.len + file.variants.iter().map(|v| v.len).sum::<u64>();
         warn(
             config.folder.span(),
@@ -334,18 +442,8 @@ fn warnings(input: &DeriveInput, config: &Config, output: &Output) -> TokenStrea
         );
     }
     let unmatched = [
-        (
-            "include",
-            &config.include,
-            &output.unmatched.include,
-            "no file",
-        ),
-        (
-            "exclude",
-            &config.exclude,
-            &output.unmatched.exclude,
-            "nothing",
-        ),
+        ("include", &config.include, &unmatched.include, "no file"),
+        ("exclude", &config.exclude, &unmatched.exclude, "nothing"),
     ];
     for (key, patterns, indices, what) in unmatched {
         for pattern in indices.iter().filter_map(|&i| patterns.get(i)) {
@@ -356,7 +454,7 @@ fn warnings(input: &DeriveInput, config: &Config, output: &Output) -> TokenStrea
             );
         }
     }
-    if output.files.is_empty() {
+    if empty {
         let why = if config.include.is_empty() && config.exclude.is_empty() {
             "has no files"
         } else {
@@ -367,7 +465,7 @@ fn warnings(input: &DeriveInput, config: &Config, output: &Output) -> TokenStrea
             format!("kiln: folder `{written}` {why}: the bundle is empty"),
         );
     }
-    if !output.watched && !output.made_by_build_script {
+    if unwatched {
         // The path the build script must name, as written (not as found, which would put this
         // machine's paths in the message).
         let watch = written.trim_end_matches('/');
@@ -387,4 +485,14 @@ fn warnings(input: &DeriveInput, config: &Config, output: &Output) -> TokenStrea
         );
     }
     tokens
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn environment_variables_are_named_after_the_struct() {
+        assert_eq!(super::env_var("Static"), "KILN_STATIC_FOLDER");
+        assert_eq!(super::env_var("AdminAssets"), "KILN_ADMIN_ASSETS_FOLDER");
+        assert_eq!(super::env_var("Admin_Assets"), "KILN_ADMIN_ASSETS_FOLDER");
+    }
 }

@@ -10,6 +10,7 @@ use rustc_hash::FxBuildHasher;
 const FINGERPRINTED: u32 = 1 << 31;
 
 use crate::asset::{Asset, AssetRef};
+use crate::disk::{Disk, DiskOptions};
 use crate::pack::Loaded;
 
 /// Implemented by `#[derive(kiln::Embed)]`: gives generic code access to the bundle.
@@ -47,18 +48,30 @@ impl Match {
 /// The assets of a bundle, in path order: what [`Bundle::iter`] returns.
 #[derive(Debug, Clone)]
 pub struct Iter {
-    inner: std::slice::Iter<'static, Asset>,
+    inner: IterInner,
+}
+
+#[derive(Debug, Clone)]
+enum IterInner {
+    Baked(std::slice::Iter<'static, Asset>),
+    Read(std::vec::IntoIter<AssetRef>),
 }
 
 impl Iterator for Iter {
     type Item = AssetRef;
 
     fn next(&mut self) -> Option<AssetRef> {
-        self.inner.next().map(AssetRef::from)
+        match &mut self.inner {
+            IterInner::Baked(iter) => iter.next().map(AssetRef::from),
+            IterInner::Read(iter) => iter.next(),
+        }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
+        match &self.inner {
+            IterInner::Baked(iter) => iter.size_hint(),
+            IterInner::Read(iter) => iter.size_hint(),
+        }
     }
 }
 
@@ -66,7 +79,10 @@ impl ExactSizeIterator for Iter {}
 
 impl DoubleEndedIterator for Iter {
     fn next_back(&mut self) -> Option<AssetRef> {
-        self.inner.next_back().map(AssetRef::from)
+        match &mut self.inner {
+            IterInner::Baked(iter) => iter.next_back().map(AssetRef::from),
+            IterInner::Read(iter) => iter.next_back(),
+        }
     }
 }
 
@@ -77,6 +93,9 @@ impl DoubleEndedIterator for Iter {
 /// are not copied: they stay in the binary). The first lookup indexes every plain and
 /// fingerprinted path in a hash map; every lookup after that hashes the path once and compares
 /// one key.
+///
+/// With the `reload` feature, the derive makes a bundle that reads its folder on disk instead
+/// (see the crate documentation): the same methods, answered from the files as they are now.
 #[derive(Debug)]
 pub struct Bundle {
     meta: &'static [u8],
@@ -85,6 +104,10 @@ pub struct Bundle {
     loaded: OnceLock<Loaded>,
     index: OnceLock<Index>,
     manifest: OnceLock<String>,
+    /// Set for a bundle read from disk (the `reload` feature).
+    disk_options: Option<&'static DiskOptions>,
+    #[cfg_attr(not(feature = "reload"), allow(dead_code))]
+    disk: OnceLock<Disk>,
 }
 
 /// Every plain and fingerprinted path, to its asset's index (with [`FINGERPRINTED`] set for a
@@ -110,8 +133,41 @@ impl Bundle {
             base_url: RwLock::new(None),
             loaded: OnceLock::new(),
             index: OnceLock::new(),
+            disk_options: None,
+            disk: OnceLock::new(),
             manifest: OnceLock::new(),
         }
+    }
+
+    /// Used by the derive with the `reload` feature: a bundle read from its folder on disk at
+    /// each lookup.
+    #[doc(hidden)]
+    #[cfg(feature = "reload")]
+    pub const fn disk(options: &'static DiskOptions) -> Self {
+        Bundle {
+            meta: &[],
+            chunks: &[],
+            base_url: RwLock::new(None),
+            loaded: OnceLock::new(),
+            index: OnceLock::new(),
+            manifest: OnceLock::new(),
+            disk_options: Some(options),
+            disk: OnceLock::new(),
+        }
+    }
+
+    /// The disk source of a bundle read from disk; `None` for a baked one.
+    fn read(&'static self) -> Option<&'static Disk> {
+        #[cfg(feature = "reload")]
+        if let Some(options) = self.disk_options {
+            return Some(self.disk.get_or_init(|| Disk::new(options)));
+        }
+        None
+    }
+
+    /// Whether the bundle is read from disk (the `reload` feature) rather than baked in.
+    pub fn is_read_from_disk(&'static self) -> bool {
+        self.disk_options.is_some()
     }
 
     fn loaded(&'static self) -> &'static Loaded {
@@ -126,24 +182,38 @@ impl Bundle {
     /// The URL prefix the bundle is served under, without a trailing `/` (`/static`; empty for
     /// the root).
     pub fn prefix(&'static self) -> &'static str {
-        &self.loaded().prefix
+        match self.read() {
+            Some(disk) => disk.prefix(),
+            None => &self.loaded().prefix,
+        }
     }
 
     /// Every asset, in path order.
     pub fn iter(&'static self) -> Iter {
-        Iter {
-            inner: self.assets().iter(),
-        }
+        let inner = match self.read() {
+            Some(disk) => IterInner::Read(disk.assets().into_iter()),
+            None => IterInner::Baked(self.assets().iter()),
+        };
+        Iter { inner }
     }
 
     /// How many assets there are.
     pub fn len(&'static self) -> usize {
-        self.assets().len()
+        self.iter().len()
     }
 
     /// Whether the bundle is empty.
     pub fn is_empty(&'static self) -> bool {
-        self.assets().is_empty()
+        self.len() == 0
+    }
+
+    /// How many assets the service prepares response heads for: none when read from disk,
+    /// where assets change.
+    pub(crate) fn prepared_len(&'static self) -> usize {
+        match self.read() {
+            Some(_) => 0,
+            None => self.assets().len(),
+        }
     }
 
     /// Looks up a path relative to the folder, plain (`css/app.css`) or fingerprinted
@@ -156,6 +226,9 @@ impl Bundle {
     /// Like [`get`](Self::get), and tells whether the path was the fingerprinted one. A path that
     /// is both (a file literally named like another file's fingerprinted form) is plain.
     pub fn lookup(&'static self, path: &str) -> Option<Match> {
+        if let Some(disk) = self.read() {
+            return disk.lookup(path);
+        }
         let (index, fingerprinted) = self.slot(path)?;
         let asset = AssetRef::from(self.assets().get(index)?);
         Some(if fingerprinted {
@@ -189,6 +262,30 @@ impl Bundle {
             Some(rest) if index.shadows_prefix => get(path).or_else(|| get(rest)),
             Some(rest) => get(rest),
             None => get(path),
+        }
+    }
+
+    /// [`slot_mounted`](Self::slot_mounted), for either source: the asset, whether the path was
+    /// fingerprinted, and its index in a baked bundle (for prepared response heads).
+    pub(crate) fn find_mounted(
+        &'static self,
+        path: &str,
+    ) -> Option<(AssetRef, bool, Option<usize>)> {
+        if let Some(disk) = self.read() {
+            let (asset, fingerprinted) = disk.lookup_mounted(path)?;
+            return Some((asset, fingerprinted, None));
+        }
+        let (index, fingerprinted) = self.slot_mounted(path)?;
+        let asset = AssetRef::from(self.asset_at(index)?);
+        Some((asset, fingerprinted, Some(index)))
+    }
+
+    /// The current version of `asset`: itself in a baked bundle; read again from disk
+    /// otherwise (`None` if its file is gone).
+    pub(crate) fn current(&'static self, asset: &AssetRef) -> Option<AssetRef> {
+        match self.read() {
+            Some(disk) => disk.lookup(asset.path()).map(Match::asset),
+            None => Some(asset.clone()),
         }
     }
 
@@ -294,7 +391,14 @@ impl Bundle {
     /// It is not stored in the binary (every path in it is): the first call writes it, and it is
     /// kept.
     pub fn manifest_json(&'static self) -> Cow<'static, str> {
-        Cow::Borrowed(self.manifest.get_or_init(|| {
+        if self.read().is_some() {
+            return Cow::Owned(self.write_manifest());
+        }
+        Cow::Borrowed(self.manifest.get_or_init(|| self.write_manifest()))
+    }
+
+    fn write_manifest(&'static self) -> String {
+        {
             let mut json = String::with_capacity(self.len() * 100);
             json.push('{');
             for (i, asset) in self.iter().enumerate() {
@@ -307,7 +411,7 @@ impl Bundle {
             }
             json.push('}');
             json
-        }))
+        }
     }
 }
 

@@ -163,10 +163,39 @@
 //! recompile the assets at all. `KILN_TIMINGS=1 cargo build -vv`
 //! prints how long the derive itself took; `KILN_EXPAND_TO=file.rs` writes out what it generated.
 //!
+//! # Reload mode
+//!
+//! With the `reload` feature, the same derive expands to a bundle that reads its folder from disk
+//! on each request, so that editing a stylesheet needs no rebuild: the same API, the same URLs
+//! and the same HTTP behaviour, with fingerprints of the files' current bytes. An edited file
+//! gets a new fingerprinted URL (the old one is a 404), an added file is served, a deleted one is
+//! a 404. Switch it on from the application's own feature, for development only:
+//!
+//! ```toml
+//! [features]
+//! reload = ["kiln/reload"]
+//! ```
+//!
+//! and `cargo run --features reload`. The first use of the bundle prints the folder it reads;
+//! the environment variable `KILN_<STRUCT>_FOLDER` (`KILN_STATIC_FOLDER` for `struct Static`)
+//! points it at another folder at run time.
+//!
+//! Where it differs from a baked bundle, on purpose:
+//!
+//! - Files are hashed and compressed by the same code the derive uses, when they are first
+//!   requested after a change, but at a faster setting (brotli 5, gzip 6, zstd 3: milliseconds
+//!   for a large stylesheet); a variant is still kept only if it saves 5%. Each file's result is
+//!   kept until its size, modification time, change time or inode changes.
+//! - `compressed_only` does nothing: files are read as they are.
+//! - A symbolic link is followed only when its target is inside the folder (a baked bundle
+//!   embeds whatever the link pointed at when it was built).
+//! - A file that cannot be read is a 404 at run time instead of a compile error.
+//!
 //! # Features
 //!
 //! | feature | what it does |
 //! |---|---|
+//! | `reload` | read the folder from disk on each request instead of baking it in (development; see [Reload mode](#reload-mode)) |
 //! | `axum` | `Static::router()`: an axum `Router` with the bundle at its prefix; in debug builds, a warning when the service is nested at another path |
 //! | `zstd` | also precompress with zstd (build-time cost only) |
 
@@ -177,6 +206,7 @@
 mod asset;
 mod bundle;
 mod decode;
+mod disk;
 mod export;
 mod pack;
 mod page;
@@ -206,6 +236,8 @@ pub use kiln_macros::Embed;
 pub mod __private {
     #[cfg(feature = "axum")]
     pub use axum;
+
+    pub use crate::disk::DiskOptions;
 }
 
 // The README's program uses `Static::router()`; `tests/readme.rs` also builds it as a crate of its

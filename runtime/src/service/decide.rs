@@ -119,8 +119,8 @@ enum Miss {
 
 /// What looking a safe path up in the bundle found.
 enum Lookup {
-    /// The asset's index and whether the path was fingerprinted.
-    Slot((usize, bool)),
+    /// The asset, whether the path was fingerprinted, and its index in a baked bundle.
+    Slot((AssetRef, bool, Option<usize>)),
     /// `path/index.html` is in the bundle.
     Folder,
     /// Nothing.
@@ -139,14 +139,14 @@ fn find(
     // A path ending in `/` already had `index.html` appended: it is no folder to redirect.
     let folder_candidate = !uri_path.ends_with('/');
     let missed = |path: &str| {
-        if folder_candidate && path::with_index(path, |p| bundle.slot_mounted(p)).is_some() {
+        if folder_candidate && path::with_index(path, |p| bundle.find_mounted(p)).is_some() {
             Lookup::Folder
         } else {
             Lookup::Missing
         }
     };
     let lookup = match path::as_is(uri_path) {
-        Some(path) => match bundle.slot_mounted(path) {
+        Some(path) => match bundle.find_mounted(path) {
             Some(slot) => Lookup::Slot(slot),
             // Refused paths (that try to leave the bundle) get neither a redirect nor the
             // fallback; only a miss pays for the check.
@@ -154,7 +154,7 @@ fn find(
             None => return Err(Miss::NotFound),
         },
         None => path::with_resolved(uri_path, |path| {
-            Some(match bundle.slot_mounted(path) {
+            Some(match bundle.find_mounted(path) {
                 Some(slot) => Lookup::Slot(slot),
                 None => missed(path),
             })
@@ -162,16 +162,16 @@ fn find(
         .ok_or(Miss::NotFound)?,
     };
     match lookup {
-        Lookup::Slot((index, immutable)) => Ok(Found {
-            asset: AssetRef::from(bundle.asset_at(index).ok_or(Miss::NotFound)?),
+        Lookup::Slot((asset, immutable, index)) => Ok(Found {
+            asset,
             immutable,
-            index: Some(index),
+            index,
         }),
         Lookup::Folder => Err(Miss::Folder),
         Lookup::Missing => match &config.fallback {
             Some(asset) if config.fallback_any_path || is_navigation(uri_path, headers) => {
                 Ok(Found {
-                    asset: asset.clone(),
+                    asset: bundle.current(asset).ok_or(Miss::NotFound)?,
                     immutable: false,
                     index: None,
                 })

@@ -20,6 +20,12 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Request, Response};
 
 pub use self::body::AssetBody;
+
+/// No NUL, backslash, or `.`/`..` segment: a path that cannot leave the folder.
+#[cfg(feature = "reload")]
+pub(crate) fn path_is_safe(path: &str) -> bool {
+    path::is_safe(path)
+}
 use crate::asset::AssetRef;
 use crate::bundle::Bundle;
 
@@ -88,14 +94,16 @@ impl ServeAssets {
                     "public, max-age=31536000, immutable",
                 ),
                 headers: HeaderMap::new(),
-                prepared: (0..bundle.len()).map(|_| OnceLock::new()).collect(),
+                prepared: (0..bundle.prepared_len())
+                    .map(|_| OnceLock::new())
+                    .collect(),
             }),
         }
     }
 
     fn config_mut(&mut self) -> &mut Config {
         let config = Arc::make_mut(&mut self.config);
-        config.reset(self.bundle.len());
+        config.reset(self.bundle.prepared_len());
         config
     }
 
@@ -196,7 +204,7 @@ mod mount {
             return None;
         }
         let original = &req.extensions().get::<axum::extract::OriginalUri>()?.0;
-        if original.path().ends_with('/') || bundle.slot_mounted("index.html").is_none() {
+        if original.path().ends_with('/') || bundle.find_mounted("index.html").is_none() {
             return None;
         }
         super::decide::redirect_to_folder(original)
@@ -256,7 +264,7 @@ impl fmt::Debug for ServeAssets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServeAssets")
             .field("prefix", &self.bundle.prefix())
-            .field("assets", &self.bundle.len())
+            .field("disk", &self.bundle.is_read_from_disk())
             .field("config", &self.config)
             .finish()
     }
