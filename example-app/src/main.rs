@@ -1,4 +1,5 @@
-//! An example app whose assets Kiln bakes into the binary.
+//! An example app whose assets Kiln bakes into the binary (or, with `--features reload`, reads
+//! from `static/` on each request, reloading the open page when a file is saved).
 //!
 //! ```text
 //! example-app [--addr HOST:PORT]   serve the page and /static (default 127.0.0.1:3000)
@@ -64,6 +65,15 @@ fn render() -> String {
     let (css, css_sri) = asset("css/site.css");
     let (js, js_sri) = asset("js/app.js");
     let (logo, _) = asset("img/kiln.svg");
+    // Empty unless the `reload` feature is on: then the page reloads itself when a file of
+    // `static/` is saved.
+    let live = Static::live_reload_script();
+    let source = if live.is_empty() {
+        "Everything on this page comes from the binary."
+    } else {
+        "Reload mode: everything on this page comes from <code>static/</code> on disk; save a \
+         file there and this page reloads itself."
+    };
     let rows: String = Static::iter()
         .map(|a| {
             format!(
@@ -93,13 +103,14 @@ fn render() -> String {
 <body>
 <header><img src="{logo}" alt="Kiln logo"><h1>Kiln example</h1></header>
 <main>
-<p>Everything on this page comes from the binary. <span id="status">script not run</span></p>
+<p>{source} <span id="status">script not run</span></p>
 <table>
 <thead><tr><th>file</th><th>served as</th><th>bytes</th><th>precompressed</th></tr></thead>
 <tbody>
 {rows}</tbody>
 </table>
 </main>
+{live}
 </body>
 </html>
 "#
@@ -107,6 +118,11 @@ fn render() -> String {
 }
 
 async fn index(headers: HeaderMap) -> impl IntoResponse {
+    use kiln::Embed as _;
+    if Static::bundle().is_read_from_disk() {
+        // Reload mode: the fingerprinted URLs change with the files, so render every time.
+        return kiln::Page::html(render()).respond(&headers);
+    }
     PAGE.respond(&headers)
 }
 

@@ -19,8 +19,13 @@ struct App {
 
 impl App {
     async fn start() -> App {
+        App::start_with(&[]).await
+    }
+
+    async fn start_with(env: &[(&str, &std::path::Path)]) -> App {
         let mut child = Command::new(env!("CARGO_BIN_EXE_example-app"))
             .args(["--addr", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -229,4 +234,109 @@ fn export_subcommand_writes_a_servable_folder() {
     brotli::BrotliDecompress(&mut &br[..], &mut out).unwrap();
     assert_eq!(out, site);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Reload mode, over TCP: the app reads a copy of `static/` (named by `KILN_STATIC_FOLDER`), an
+/// edited, an added and a deleted file are served as they are now without a restart, and the
+/// page's live-reload stream announces each save within a second.
+#[cfg(feature = "reload")]
+#[tokio::test]
+async fn reload_mode_follows_the_folder_and_announces_changes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let folder = tempfile::tempdir().unwrap();
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static"),
+        folder.path(),
+    );
+    let app = App::start_with(&[("KILN_STATIC_FOLDER", folder.path())]).await;
+
+    let (parts, page) = app.get("/", &[]).await;
+    assert_eq!(parts.status, 200);
+    let page = String::from_utf8(page.to_vec()).unwrap();
+    assert!(
+        page.contains("new EventSource(\"/static/__kiln/reload\")"),
+        "{page}"
+    );
+    let css = attr(&page, "rel=\"stylesheet\"", "href").to_owned();
+
+    // Open the event stream with a raw request, as a browser's EventSource does.
+    let mut events = TcpStream::connect(&app.addr).await.unwrap();
+    events
+        .write_all(
+            format!(
+                "GET /static/__kiln/reload HTTP/1.1\r\nhost: {}\r\naccept: text/event-stream\r\n\r\n",
+                app.addr
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let mut seen = String::new();
+    while !seen.contains(": kiln live reload") {
+        let n = tokio::time::timeout(Duration::from_secs(10), events.read(&mut buf))
+            .await
+            .expect("the stream opens")
+            .unwrap();
+        assert!(n > 0, "stream closed: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("text/event-stream"), "{seen}");
+
+    // Edit the stylesheet: the stream says so, and the page links the new version.
+    let site_css = folder.path().join("css/site.css");
+    let edited = format!(
+        "{}\n/* edited */\n",
+        std::fs::read_to_string(&site_css).unwrap()
+    );
+    std::fs::write(&site_css, &edited).unwrap();
+    let announced = std::time::Instant::now();
+    let mut message = String::new();
+    while !message.contains("data: change") {
+        let n = tokio::time::timeout(Duration::from_secs(5), events.read(&mut buf))
+            .await
+            .expect("a change is announced")
+            .unwrap();
+        assert!(n > 0);
+        message.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(
+        announced.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        announced.elapsed()
+    );
+
+    let (_, page) = app.get("/", &[]).await;
+    let page = String::from_utf8(page.to_vec()).unwrap();
+    let new_css = attr(&page, "rel=\"stylesheet\"", "href").to_owned();
+    assert_ne!(new_css, css);
+    let (parts, body) = app.get(&new_css, &[]).await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(body, edited.as_bytes());
+    let (parts, _) = app.get(&css, &[]).await;
+    assert_eq!(parts.status, 404, "the old fingerprint is gone");
+
+    // Added, then deleted.
+    std::fs::write(folder.path().join("new.txt"), "added\n").unwrap();
+    let (parts, body) = app.get("/static/new.txt", &[]).await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(&body[..], b"added\n");
+    std::fs::remove_file(folder.path().join("new.txt")).unwrap();
+    let (parts, _) = app.get("/static/new.txt", &[]).await;
+    assert_eq!(parts.status, 404);
+}
+
+#[cfg(feature = "reload")]
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }

@@ -369,6 +369,12 @@ fn generate(
 
                 #router
 
+                /// A `<script>` for the app's pages that reloads them when a file of the bundle
+                /// changes, in reload mode; empty for a baked bundle.
+                #vis fn live_reload_script() -> &'static str {
+                    #bundle_static.live_reload_script()
+                }
+
                 /// Makes `url()` point at `base` (a CDN) instead of the prefix.
                 #vis fn set_base_url(base: impl ::core::convert::Into<::std::string::String>) {
                     #bundle_static.set_base_url(base)

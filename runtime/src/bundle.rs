@@ -165,6 +165,37 @@ impl Bundle {
         None
     }
 
+    /// The live-reload hub and the folder it watches, for a bundle read from disk.
+    #[cfg(feature = "reload")]
+    pub(crate) fn live(
+        &'static self,
+    ) -> Option<(&'static Arc<crate::live::Hub>, &'static std::path::Path)> {
+        let disk = self.read()?;
+        Some((&disk.hub, disk.folder()))
+    }
+
+    /// A `<script>` element for the app's pages that makes them reload themselves when a file of
+    /// the bundle changes on disk, in reload mode (the `reload` feature); the empty string for a
+    /// baked bundle, so the same page source serves both modes. The service answers the
+    /// script's event stream at `<prefix>/__kiln/reload`.
+    ///
+    /// ```
+    /// #[derive(kiln::Embed)]
+    /// #[kiln(folder = "static")]
+    /// struct Static;
+    ///
+    /// let page = format!("<body><h1>Hi</h1>{}</body>", Static::live_reload_script());
+    /// # use kiln::Embed as _;
+    /// # if !Static::bundle().is_read_from_disk() { assert_eq!(page, "<body><h1>Hi</h1></body>"); }
+    /// ```
+    pub fn live_reload_script(&'static self) -> &'static str {
+        #[cfg(feature = "reload")]
+        if let Some(disk) = self.read() {
+            return &disk.script;
+        }
+        ""
+    }
+
     /// Whether the bundle is read from disk (the `reload` feature) rather than baked in.
     pub fn is_read_from_disk(&'static self) -> bool {
         self.disk_options.is_some()

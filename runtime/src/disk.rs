@@ -86,6 +86,10 @@ mod enabled {
         /// root.
         mounted_prefix: String,
         cache: Mutex<HashMap<String, Entry>>,
+        /// The live-reload streams and the watcher behind them.
+        pub(crate) hub: Arc<crate::live::Hub>,
+        /// `live_reload_script()`.
+        pub(crate) script: String,
     }
 
     #[derive(Debug)]
@@ -153,7 +157,14 @@ mod enabled {
                 codecs,
                 mounted_prefix,
                 cache: Mutex::new(HashMap::new()),
+                hub: Arc::new(crate::live::Hub::new()),
+                script: crate::live::script(options.prefix),
             }
+        }
+
+        /// The folder read, canonical.
+        pub(crate) fn folder(&self) -> &Path {
+            &self.folder
         }
 
         pub(crate) fn prefix(&self) -> &'static str {

@@ -180,6 +180,14 @@
 //! the environment variable `KILN_<STRUCT>_FOLDER` (`KILN_STATIC_FOLDER` for `struct Static`)
 //! points it at another folder at run time.
 //!
+//! Live reload takes two lines: serve the bundle (`Static::router()` or `Static::service()`,
+//! which answers the event stream at `<prefix>/__kiln/reload`), and put
+//! `Static::live_reload_script()` in the app's pages. The open page then reloads itself within
+//! a second of a file of the folder being saved. Without the feature the script is the empty
+//! string and the endpoint does not exist: nothing of it is compiled in. A page rendered once
+//! (in a `LazyLock`) keeps the fingerprinted URLs it was rendered with: in reload mode, render it
+//! per request (`Static::bundle().is_read_from_disk()` tells which mode is on).
+//!
 //! Where it differs from a baked bundle, on purpose:
 //!
 //! - Files are hashed and compressed by the same code the derive uses, when they are first
@@ -208,6 +216,8 @@ mod bundle;
 mod decode;
 mod disk;
 mod export;
+#[cfg(feature = "reload")]
+mod live;
 mod pack;
 mod page;
 mod service;

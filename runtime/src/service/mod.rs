@@ -162,6 +162,10 @@ impl ServeAssets {
 
     /// Answers a request, synchronously: everything is in memory.
     pub fn respond<B>(&self, req: &Request<B>) -> Response<AssetBody> {
+        #[cfg(feature = "reload")]
+        if let Some(res) = crate::live::respond(self.bundle, req.method(), req.uri()) {
+            return res;
+        }
         #[cfg(feature = "axum")]
         if let Some(location) = mount::slash_redirect(self.bundle, req) {
             let decision = decide::Decision::Redirect(location);

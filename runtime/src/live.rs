@@ -1,0 +1,168 @@
+//! Live reload (the `reload` feature): pages that include `Static::live_reload_script()` reload
+//! themselves when a file in the bundle's folder changes.
+//!
+//! The service answers `GET <prefix>/__kiln/reload` with a Server-Sent Events stream. The folder
+//! is watched by `notify` (its events debounced by `notify-debouncer-mini`, so a save that writes
+//! a file in several steps is one change), from the first such request on; each change sends one
+//! `data:` message to every open stream. The script reloads the page on a message, and also when
+//! the stream opens again after it was lost (the server restarted after a code change).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use http::{HeaderValue, Method, Response, Uri};
+use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+
+use crate::bundle::Bundle;
+use crate::service::AssetBody;
+
+/// The endpoint, under the bundle's prefix.
+pub(crate) const ENDPOINT: &str = "__kiln/reload";
+
+/// How long the watcher waits for a burst of file events to end before it reports a change.
+const DEBOUNCE: Duration = Duration::from_millis(100);
+
+/// The open streams of one bundle, and the watcher that feeds them.
+pub(crate) struct Hub {
+    subscribers: Mutex<Vec<Weak<Subscriber>>>,
+    watcher: Mutex<Option<Debouncer<RecommendedWatcher>>>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").finish_non_exhaustive()
+    }
+}
+
+/// One open stream: whether a change is waiting to be sent, and who to wake when one comes.
+#[derive(Debug, Default)]
+pub(crate) struct Subscriber {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    pending: bool,
+    waker: Option<Waker>,
+}
+
+impl Subscriber {
+    /// The next message, once a change has happened.
+    pub(crate) fn poll_change(&self, cx: &mut Context<'_>) -> Poll<Bytes> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if std::mem::take(&mut state.pending) {
+            Poll::Ready(Bytes::from_static(b"data: change\n\n"))
+        } else {
+            state.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    fn notify(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.pending = true;
+        if let Some(waker) = state.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+impl Hub {
+    pub(crate) fn new() -> Self {
+        Hub {
+            subscribers: Mutex::new(Vec::new()),
+            watcher: Mutex::new(None),
+        }
+    }
+
+    /// A new stream; starts watching `folder` if nothing does yet.
+    fn subscribe(self: &Arc<Self>, folder: &Path) -> Arc<Subscriber> {
+        let subscriber = Arc::new(Subscriber::default());
+        let mut subscribers = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
+        subscribers.retain(|s| s.strong_count() > 0);
+        subscribers.push(Arc::downgrade(&subscriber));
+        drop(subscribers);
+
+        let mut watcher = self.watcher.lock().unwrap_or_else(|e| e.into_inner());
+        if watcher.is_none() {
+            let hub = Arc::downgrade(self);
+            let started = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| {
+                if let (Ok(events), Some(hub)) = (result, hub.upgrade())
+                    && !events.is_empty()
+                {
+                    hub.broadcast();
+                }
+            })
+            .and_then(|mut debouncer| {
+                debouncer
+                    .watcher()
+                    .watch(folder, RecursiveMode::Recursive)?;
+                Ok(debouncer)
+            });
+            match started {
+                Ok(debouncer) => *watcher = Some(debouncer),
+                Err(error) => eprintln!(
+                    "kiln: live reload cannot watch {}: {error}",
+                    folder.display()
+                ),
+            }
+        }
+        subscriber
+    }
+
+    fn broadcast(&self) {
+        let mut subscribers = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
+        subscribers.retain(|s| match s.upgrade() {
+            Some(subscriber) => {
+                subscriber.notify();
+                true
+            }
+            None => false,
+        });
+    }
+}
+
+/// The live-reload stream, when `uri` names the endpoint of a bundle read from disk (under the
+/// prefix, as a nested service sees it, or with it, mounted at the root).
+pub(crate) fn respond(
+    bundle: &'static Bundle,
+    method: &Method,
+    uri: &Uri,
+) -> Option<Response<AssetBody>> {
+    let (hub, folder) = bundle.live()?;
+    let path = uri.path().strip_prefix('/')?;
+    let prefix = bundle.prefix().trim_start_matches('/');
+    let rest = path
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('/'));
+    if path != ENDPOINT && rest != Some(ENDPOINT) {
+        return None;
+    }
+    if method != Method::GET {
+        return None;
+    }
+    let mut res = Response::new(AssetBody::events(hub.subscribe(folder)));
+    let headers = res.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Proxies such as nginx would otherwise hold the stream back.
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Some(res)
+}
+
+/// The `<script>` that reloads the page: on each message, and when the stream opens again after
+/// it was lost.
+pub(crate) fn script(prefix: &str) -> String {
+    format!(
+        "<script>(() => {{ let seen = false; \
+         const source = new EventSource({url:?}); \
+         source.onopen = () => {{ if (seen) location.reload(); seen = true; }}; \
+         source.onmessage = () => location.reload(); }})();</script>",
+        url = format!("{prefix}/{ENDPOINT}"),
+    )
+}
