@@ -2,7 +2,7 @@
 """Serving benchmark: Kiln against a constant response, tower-http ServeDir and nginx.
 
 Usage: benches/serve.py CORPUS [--rounds R] [--seconds S] [--connections C] [--only SCENARIO]...
-                          [--json FILE]
+                          [--reload] [--json FILE]
 
 Builds benches/serve with CORPUS baked in, exports CORPUS with Kiln's export (plain names plus
 .br/.gz siblings) for ServeDir and nginx, then for every round and scenario starts each server
@@ -12,6 +12,7 @@ in turn, pinned to core 0 with one thread, and drives it with wrk pinned to core
   floor     an axum handler returning the one response Kiln gives to that request (prepared)
   kiln      Corpus::service() as the axum router's fallback service (Kiln's own cost)
   kiln-nest Corpus::service() under axum's nest_service (adds axum's URI rewriting)
+  kiln-reload  with --reload: the `kiln` server built in reload mode, reading CORPUS from disk
   servedir  tower-http ServeDir with precompressed_br and precompressed_gzip
   nginx     Debian's nginx, one worker, gzip_static on (and brotli_static when the module is
             installed), its own config file (skipped when nginx is not installed)
@@ -184,6 +185,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--reload", action="store_true",
+                    help="also run the kiln server built in reload mode (the corpus read from disk)")
     ap.add_argument("--only", action="append", metavar="SCENARIO",
                     help="run only this scenario (repeatable), e.g. --only 'svg new conn'")
     args = ap.parse_args()
@@ -201,6 +204,13 @@ def main():
     meta = subprocess.run(["cargo", "metadata", "--format-version=1", "--no-deps"], cwd=HERE / "serve",
                           capture_output=True, text=True, env=env, check=True).stdout
     binary = Path(json.loads(meta)["target_directory"]) / "release" / "kiln-serve-bench"
+    reload_binary = None
+    if args.reload:
+        print("building benches/serve in reload mode (release)...", flush=True)
+        reload_target = Path(json.loads(meta)["target_directory"]) / "reload"
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--features", "reload"], cwd=HERE / "serve",
+                       env=dict(env, CARGO_TARGET_DIR=str(reload_target)), check=True)
+        reload_binary = reload_target / "release" / "kiln-serve-bench"
 
     tmp = Path(tempfile.mkdtemp(prefix="kiln-serve-"))
     tmp.chmod(0o755)  # nginx's worker runs as another user
@@ -214,7 +224,8 @@ def main():
     if brotli_mod.exists():
         modules, brotli = f"load_module {brotli_mod};", "brotli_static on;"
 
-    contenders = ["floor", "kiln", "kiln-nest", "servedir"] + (["nginx"] if nginx else [])
+    contenders = (["floor", "kiln", "kiln-nest"] + (["kiln-reload"] if reload_binary else [])
+                  + ["servedir"] + (["nginx"] if nginx else []))
     results = {s[0]: {c: [] for c in contenders} for s in scenarios}
     try:
         for r in range(args.rounds):
@@ -229,6 +240,8 @@ def main():
                         cmd = [binary, "floor", f"127.0.0.1:{port}", "GET", path, *[f"{k}:{v}" for k, v in spec.items()]]
                     elif who in ("kiln", "kiln-nest"):
                         cmd = [binary, who, f"127.0.0.1:{port}"]
+                    elif who == "kiln-reload":
+                        cmd = [reload_binary, "kiln", f"127.0.0.1:{port}"]
                     elif who == "servedir":
                         cmd = [binary, "servedir", f"127.0.0.1:{port}", str(export)]
                     else:

@@ -372,13 +372,13 @@ pub struct AssetRef(Inner);
 #[derive(Clone)]
 enum Inner {
     Static(&'static Asset),
-    #[allow(dead_code)] // Made by the disk source of the `reload` feature.
+    #[cfg_attr(not(feature = "reload"), allow(dead_code))]
     Shared(Arc<Asset>),
 }
 
 impl AssetRef {
     /// A handle to a shared asset.
-    #[allow(dead_code)] // Used by the disk source of the `reload` feature.
+    #[cfg_attr(not(feature = "reload"), allow(dead_code))]
     pub(crate) fn shared(asset: Arc<Asset>) -> Self {
         AssetRef(Inner::Shared(asset))
     }

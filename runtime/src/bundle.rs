@@ -1,7 +1,7 @@
 //! A set of embedded assets and the ways to look them up.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxBuildHasher;
@@ -120,6 +120,10 @@ struct Index {
     /// Whether some path starts with [`prefix`](Self::prefix): then a request path that starts
     /// with it must be looked up as it is too.
     shadows_prefix: bool,
+    /// The folders that have an `index.html` (`docs`; the empty string for the bundle's own), for
+    /// the redirect of a folder path without its trailing `/`. Usually few or none: a missed
+    /// path costs one check of this set, and nothing when it is empty.
+    folders: HashSet<&'static str, FxBuildHasher>,
 }
 
 impl Bundle {
@@ -311,6 +315,29 @@ impl Bundle {
         Some((asset, fingerprinted, Some(index)))
     }
 
+    /// Whether the request path `path` (as [`find_mounted`](Self::find_mounted) takes it, with no
+    /// trailing `/`) names a folder of the bundle that has an `index.html`.
+    pub(crate) fn is_folder_mounted(&'static self, path: &str) -> bool {
+        if self.read().is_some() {
+            return crate::service::with_index(path, |p| self.find_mounted(p)).is_some();
+        }
+        let index = self.index();
+        if index.folders.is_empty() {
+            return false;
+        }
+        let has = |folder: &str| index.folders.contains(folder);
+        // The bundle's own folder, requested as the bare prefix of a root-mounted service.
+        if index.prefix.strip_suffix('/') == Some(path) {
+            return has("") || (index.shadows_prefix && has(path));
+        }
+        match path.strip_prefix(index.prefix.as_str()) {
+            Some(rest) if !index.prefix.is_empty() => {
+                (index.shadows_prefix && has(path)) || has(rest)
+            }
+            _ => has(path),
+        }
+    }
+
     /// The current version of `asset`: itself in a baked bundle; read again from disk
     /// otherwise (`None` if its file is gone).
     pub(crate) fn current(&'static self, asset: &AssetRef) -> Option<AssetRef> {
@@ -342,10 +369,18 @@ impl Bundle {
             };
             let shadows_prefix =
                 !prefix.is_empty() && paths.keys().any(|path| path.starts_with(&prefix));
+            let folders = assets
+                .iter()
+                .filter_map(|asset| match asset.path() {
+                    "index.html" => Some(""),
+                    path => path.strip_suffix("/index.html"),
+                })
+                .collect();
             Index {
                 paths,
                 prefix,
                 shadows_prefix,
+                folders,
             }
         })
     }

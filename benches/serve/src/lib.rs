@@ -57,13 +57,17 @@ const BROWSER: [(&str, &str); 14] = [
 /// browsers, without one, with every header line a browser sends, and revalidated; the last asset in path order (nothing special for a
 /// hash index; kept for comparison with earlier figures); and a path that is not there.
 pub fn cases() -> Vec<(&'static str, Request<()>)> {
-    let last = Corpus::iter().last().expect("a non-empty corpus").path();
+    let last = Corpus::iter()
+        .last()
+        .expect("a non-empty corpus")
+        .path()
+        .to_owned();
     let svg = Corpus::iter()
         .find(|a| a.path().ends_with("icons/solid/house.svg"))
-        .map_or(last, |a| a.path());
-    let etag = Corpus::get(svg)
-        .and_then(|a| a.variants().first())
-        .map_or("", |v| v.etag());
+        .map_or_else(|| last.clone(), |a| a.path().to_owned());
+    let etag = Corpus::get(&svg)
+        .and_then(|a| a.variants().first().map(|v| v.etag().to_owned()))
+        .unwrap_or_default();
     vec![
         (
             "svg br",
@@ -78,7 +82,7 @@ pub fn cases() -> Vec<(&'static str, Request<()>)> {
             "svg 304",
             request(
                 &format!("/{svg}"),
-                &[("accept-encoding", "br, gzip"), ("if-none-match", etag)],
+                &[("accept-encoding", "br, gzip"), ("if-none-match", &etag)],
             ),
         ),
         (

@@ -83,19 +83,14 @@ fn kiln_body<B>(path: &str, req: &Request<()>, res: Response<B>) -> Bytes {
     let Some(asset) = Corpus::get(path.trim_start_matches('/')) else {
         return Bytes::from_static(b"Not Found\n");
     };
-    let bytes: &'static [u8] = match encoding.as_deref() {
-        Some("br") => asset
-            .encoding(kiln::Encoding::Brotli)
-            .map_or(&[], |v| v.bytes()),
-        Some("gzip") => asset
-            .encoding(kiln::Encoding::Gzip)
-            .map_or(&[], |v| v.bytes()),
-        Some("zstd") => asset
-            .encoding(kiln::Encoding::Zstd)
-            .map_or(&[], |v| v.bytes()),
-        _ => asset.bytes(),
+    let variant = match encoding.as_deref() {
+        Some("br") => asset.encoding(kiln::Encoding::Brotli),
+        Some("gzip") => asset.encoding(kiln::Encoding::Gzip),
+        Some("zstd") => asset.encoding(kiln::Encoding::Zstd),
+        _ => Some(asset.identity()),
     };
-    Bytes::from_static(bytes)
+    // Leaked once, at start-up, so that the floor's body is static like a baked asset's.
+    variant.map_or_else(Bytes::new, |v| Bytes::from_static(v.bytes().to_vec().leak()))
 }
 
 /// `TCP_DEFER_ACCEPT`: the kernel hands over a connection once its first bytes have arrived, so

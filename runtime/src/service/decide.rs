@@ -123,8 +123,10 @@ enum Lookup {
     Slot((AssetRef, bool, Option<usize>)),
     /// `path/index.html` is in the bundle.
     Folder,
-    /// Nothing.
+    /// Nothing, in a safe path: the fallback may answer.
     Missing,
+    /// Nothing, and no fallback (or a path that tries to leave the bundle).
+    Refused,
 }
 
 /// Looks the request path up: the plain path, then the path without the bundle's prefix (for a
@@ -138,25 +140,27 @@ fn find(
 ) -> Result<Found, Miss> {
     // A path ending in `/` already had `index.html` appended: it is no folder to redirect.
     let folder_candidate = !uri_path.ends_with('/');
-    let missed = |path: &str| {
-        if folder_candidate && path::with_index(path, |p| bundle.find_mounted(p)).is_some() {
+    // A folder is one the bundle has, so a refused path (one that tries to leave the bundle)
+    // is never one; it gets no fallback either: only a miss with a fallback pays for the check.
+    let missed = |path: &str, checked: bool| {
+        if folder_candidate && bundle.is_folder_mounted(path) {
             Lookup::Folder
-        } else {
+        } else if config.fallback.is_some() && (checked || path::is_safe(path)) {
             Lookup::Missing
+        } else {
+            Lookup::Refused
         }
     };
     let lookup = match path::as_is(uri_path) {
         Some(path) => match bundle.find_mounted(path) {
             Some(slot) => Lookup::Slot(slot),
-            // Refused paths (that try to leave the bundle) get neither a redirect nor the
-            // fallback; only a miss pays for the check.
-            None if path::is_safe(path) => missed(path),
-            None => return Err(Miss::NotFound),
+            None => missed(path, false),
         },
         None => path::with_resolved(uri_path, |path| {
             Some(match bundle.find_mounted(path) {
                 Some(slot) => Lookup::Slot(slot),
-                None => missed(path),
+                // `with_resolved` checked the decoded path.
+                None => missed(path, true),
             })
         })
         .ok_or(Miss::NotFound)?,
@@ -168,6 +172,7 @@ fn find(
             index,
         }),
         Lookup::Folder => Err(Miss::Folder),
+        Lookup::Refused => Err(Miss::NotFound),
         Lookup::Missing => match &config.fallback {
             Some(asset) if config.fallback_any_path || is_navigation(uri_path, headers) => {
                 Ok(Found {

@@ -21,6 +21,8 @@ use http::{HeaderMap, Request, Response};
 
 pub use self::body::AssetBody;
 
+pub(crate) use self::path::with_index;
+
 /// No NUL, backslash, or `.`/`..` segment: a path that cannot leave the folder.
 #[cfg(feature = "reload")]
 pub(crate) fn path_is_safe(path: &str) -> bool {
