@@ -183,13 +183,21 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Loaded {
         .unwrap_or_else(|| corrupt("prefix"))
         .to_owned();
 
-    // Every representation's entity tag and length in decimal, in one buffer whose slices
-    // become the header values (shared, not copied).
+    // Every asset's content type and every representation's entity tag and length in decimal,
+    // in one buffer whose slices become the header values. The buffer is kept for the life of
+    // the program, once per bundle, like the bundle's bytes in the binary: static header values
+    // are cloned into each response without touching a reference count.
     let (headers, types, spans) = header_texts(&text, &records, &raws);
-    let headers = Bytes::from(headers);
+    let headers: &'static str = Box::leak(headers.into_boxed_str());
     let value = |range: Range<usize>| {
-        HeaderValue::from_maybe_shared(headers.slice(range))
-            .unwrap_or_else(|_| corrupt("header text"))
+        let text = headers
+            .get(range)
+            .unwrap_or_else(|| corrupt("header text"));
+        // `from_static` panics on what a header value cannot hold; kiln-bake writes none of it.
+        if !text.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+            corrupt("header text");
+        }
+        HeaderValue::from_static(text)
     };
     let (mut types, mut spans) = (types.into_iter(), spans.into_iter());
     let mut represent = |raw: &Raw| {
