@@ -230,17 +230,21 @@ pub fn bake_in_memory(
             }
         }
     }
-    let file = BakedFile {
+    Ok((describe(source, &bytes, hash, variants), bytes))
+}
+
+/// What a file of these `bytes` (whose content hash is `hash`) is, with its `variants`.
+fn describe(source: &SourceFile, bytes: &[u8], hash: String, variants: Vec<Variant>) -> BakedFile {
+    BakedFile {
         fingerprinted: fingerprint(&source.path, &hash),
-        integrity: integrity(&bytes),
-        content_type: content_type(&source.path, &bytes),
+        integrity: integrity(bytes),
+        content_type: content_type(&source.path, bytes),
         len: bytes.len() as u64,
         path: source.path.clone(),
         source: source.source.clone(),
         hash,
         variants,
-    };
-    Ok((file, bytes))
+    }
 }
 
 fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats), Error> {
@@ -278,16 +282,7 @@ fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats),
             }
         }
     }
-    let file = BakedFile {
-        fingerprinted: fingerprint(&source.path, &hash),
-        integrity: integrity(&bytes),
-        content_type: content_type(&source.path, &bytes),
-        len: bytes.len() as u64,
-        path: source.path.clone(),
-        source: source.source.clone(),
-        hash,
-        variants,
-    };
+    let file = describe(source, &bytes, hash, variants);
     if let (Some(cache), Some(id)) = (&config.cache, &identity)
         // The bytes read must be the ones the identity describes.
         && id.len == file.len

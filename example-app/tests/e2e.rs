@@ -242,7 +242,7 @@ fn export_subcommand_writes_a_servable_folder() {
 #[cfg(feature = "reload")]
 #[tokio::test]
 async fn reload_mode_follows_the_folder_and_announces_changes() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt as _;
 
     let folder = tempfile::tempdir().unwrap();
     copy_dir(
@@ -272,16 +272,7 @@ async fn reload_mode_follows_the_folder_and_announces_changes() {
         )
         .await
         .unwrap();
-    let mut buf = vec![0u8; 4096];
-    let mut seen = String::new();
-    while !seen.contains(": kiln live reload") {
-        let n = tokio::time::timeout(Duration::from_secs(10), events.read(&mut buf))
-            .await
-            .expect("the stream opens")
-            .unwrap();
-        assert!(n > 0, "stream closed: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    let seen = read_until(&mut events, ": kiln live reload", Duration::from_secs(10)).await;
     assert!(seen.contains("text/event-stream"), "{seen}");
 
     // Edit the stylesheet: the stream says so, and the page links the new version.
@@ -292,15 +283,7 @@ async fn reload_mode_follows_the_folder_and_announces_changes() {
     );
     std::fs::write(&site_css, &edited).unwrap();
     let announced = std::time::Instant::now();
-    let mut message = String::new();
-    while !message.contains("data: change") {
-        let n = tokio::time::timeout(Duration::from_secs(5), events.read(&mut buf))
-            .await
-            .expect("a change is announced")
-            .unwrap();
-        assert!(n > 0);
-        message.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    read_until(&mut events, "data: change", Duration::from_secs(5)).await;
     assert!(
         announced.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -325,6 +308,23 @@ async fn reload_mode_follows_the_folder_and_announces_changes() {
     std::fs::remove_file(folder.path().join("new.txt")).unwrap();
     let (parts, _) = app.get("/static/new.txt", &[]).await;
     assert_eq!(parts.status, 404);
+}
+
+/// Reads `stream` until what was read contains `needle`; panics after `limit`.
+#[cfg(feature = "reload")]
+async fn read_until(stream: &mut TcpStream, needle: &str, limit: Duration) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = vec![0u8; 4096];
+    let mut seen = String::new();
+    while !seen.contains(needle) {
+        let n = tokio::time::timeout(limit, stream.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("no {needle:?} within {limit:?}: {seen}"))
+            .unwrap();
+        assert!(n > 0, "the stream closed: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    seen
 }
 
 #[cfg(feature = "reload")]

@@ -98,30 +98,33 @@ mod enabled {
         asset: Arc<Asset>,
     }
 
-    /// What says a file may have changed.
+    /// What says a file may have changed, or be another file: a symbolic link pointed
+    /// elsewhere, or a file replaced by a rename, has another device or inode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     struct Stamp {
         len: u64,
         modified: Option<SystemTime>,
         changed: i64,
         changed_ns: i64,
+        device: u64,
         inode: u64,
     }
 
     impl Stamp {
         fn of(meta: &Metadata) -> Self {
             #[cfg(unix)]
-            let (changed, changed_ns, inode) = {
+            let (changed, changed_ns, device, inode) = {
                 use std::os::unix::fs::MetadataExt as _;
-                (meta.ctime(), meta.ctime_nsec(), meta.ino())
+                (meta.ctime(), meta.ctime_nsec(), meta.dev(), meta.ino())
             };
             #[cfg(not(unix))]
-            let (changed, changed_ns, inode) = (0, 0, 0);
+            let (changed, changed_ns, device, inode) = (0, 0, 0, 0);
             Stamp {
                 len: meta.len(),
                 modified: meta.modified().ok(),
                 changed,
                 changed_ns,
+                device,
                 inode,
             }
         }
@@ -189,15 +192,27 @@ mod enabled {
         /// [`lookup`](Self::lookup) for a request path relative to where the service is mounted:
         /// as it is, then without the bundle's prefix (a service mounted at the root).
         pub(crate) fn lookup_mounted(&self, path: &str) -> Option<(AssetRef, bool)> {
-            let found = self.lookup(path).or_else(|| {
-                let rest = path.strip_prefix(self.mounted_prefix.as_str())?;
-                if self.mounted_prefix.is_empty() {
-                    return None;
+            let under_prefix = match self.mounted_prefix.as_str() {
+                "" => None,
+                prefix => path.strip_prefix(prefix),
+            };
+            let found = match under_prefix {
+                // A folder of the bundle named like the prefix wins, as in a baked bundle; only
+                // then is the path tried as it is.
+                Some(rest) if self.shadows_prefix() => {
+                    self.lookup(path).or_else(|| self.lookup(rest))
                 }
-                self.lookup(rest)
-            })?;
+                Some(rest) => self.lookup(rest),
+                None => self.lookup(path),
+            }?;
             let fingerprinted = found.is_fingerprinted();
             Some((found.asset(), fingerprinted))
+        }
+
+        /// Whether the folder has an entry named like the prefix's first segment.
+        fn shadows_prefix(&self) -> bool {
+            let first = self.mounted_prefix.split('/').next().unwrap_or_default();
+            !first.is_empty() && self.folder.join(first).exists()
         }
 
         /// Every file the bundle has now, in path order.
@@ -221,6 +236,10 @@ mod enabled {
 
         /// The file at the plain `path`, if the bundle has it: kept by the filter, a regular
         /// file, inside the folder once symbolic links are resolved.
+        ///
+        /// One `stat` when the file is as it was last read: its version was checked to be
+        /// inside the folder then, and a file that is now another one (a link pointed
+        /// elsewhere) has another device or inode, so it is resolved and checked again.
         fn plain(&self, path: &str) -> Option<AssetRef> {
             if path.is_empty() || !crate::service::path_is_safe(path) {
                 return None;
@@ -228,20 +247,31 @@ mod enabled {
             if !self.filter.as_ref()?.keeps(path) {
                 return None;
             }
-            let found = self
-                .folder
-                .join(path)
-                .canonicalize()
-                .ok()
-                .filter(|canonical| {
-                    canonical.starts_with(&self.folder)
-                        && canonical.metadata().is_ok_and(|m| m.is_file())
-                });
-            let Some(file) = found else {
-                self.forget(path);
-                return None;
+            let joined = self.folder.join(path);
+            let stamp = match joined.metadata() {
+                Ok(meta) if meta.is_file() => Stamp::of(&meta),
+                _ => {
+                    self.forget(path);
+                    return None;
+                }
             };
-            self.asset(path, &file)
+            if let Some(asset) = self.cached(path, stamp) {
+                return Some(asset);
+            }
+            match joined.canonicalize() {
+                Ok(file) if file.starts_with(&self.folder) => self.read(path, &file, stamp),
+                _ => {
+                    self.forget(path);
+                    None
+                }
+            }
+        }
+
+        /// The version of `path` read when the file had `stamp`, if it is the one kept.
+        fn cached(&self, path: &str, stamp: Stamp) -> Option<AssetRef> {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            let entry = cache.get(path).filter(|entry| entry.stamp == stamp)?;
+            Some(AssetRef::shared(Arc::clone(&entry.asset)))
         }
 
         fn forget(&self, path: &str) {
@@ -249,17 +279,8 @@ mod enabled {
             cache.remove(path);
         }
 
-        /// The asset of `file`: the cached one if the file's stamp is unchanged, else made now.
-        fn asset(&self, path: &str, file: &Path) -> Option<AssetRef> {
-            let stamp = Stamp::of(&file.metadata().ok()?);
-            {
-                let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(entry) = cache.get(path)
-                    && entry.stamp == stamp
-                {
-                    return Some(AssetRef::shared(Arc::clone(&entry.asset)));
-                }
-            }
+        /// Reads, hashes and compresses `file` (found with `stamp`) and keeps the result.
+        fn read(&self, path: &str, file: &Path, stamp: Stamp) -> Option<AssetRef> {
             // Read outside the lock. A file that changes or goes away meanwhile gives either
             // the bytes read (consistent with themselves: everything is made from them) or
             // nothing; the next lookup sees the new stamp and reads it again.
@@ -269,7 +290,7 @@ mod enabled {
             };
             let (baked, bytes) =
                 kiln_bake::bake_in_memory(&source, &self.codecs, Effort::Fast).ok()?;
-            let asset = Arc::new(self.make(&baked, bytes)?);
+            let asset = Arc::new(self.make(baked, bytes)?);
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             cache.insert(
                 path.to_owned(),
@@ -282,7 +303,7 @@ mod enabled {
         }
 
         /// An [`Asset`] of what kiln-bake made, laid out as a baked bundle's are.
-        fn make(&self, baked: &BakedFile, bytes: Vec<u8>) -> Option<Asset> {
+        fn make(&self, mut baked: BakedFile, bytes: Vec<u8>) -> Option<Asset> {
             let url_start = format!("{}/", self.options.prefix);
             let url_path = kiln_bake::url_encode(&baked.fingerprinted);
             let mut text = String::new();
@@ -313,9 +334,8 @@ mod enabled {
                 ))
             };
             let identity = represent(Encoding::Identity, "", Bytes::from(bytes))?;
-            let variants = baked
-                .variants
-                .iter()
+            let variants = std::mem::take(&mut baked.variants)
+                .into_iter()
                 .filter_map(|v| {
                     let encoding = match v.codec {
                         Codec::Brotli => Encoding::Brotli,
@@ -323,11 +343,11 @@ mod enabled {
                         Codec::Zstd => Encoding::Zstd,
                         _ => return None,
                     };
-                    let Stored::Memory(bytes) = &v.stored else {
+                    let Stored::Memory(bytes) = v.stored else {
                         return None;
                     };
                     let suffix = format!("-{}", encoding.as_str());
-                    represent(encoding, &suffix, Bytes::from(bytes.clone()))
+                    represent(encoding, &suffix, Bytes::from(bytes))
                 })
                 .collect();
             Some(Asset::new(

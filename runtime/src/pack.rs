@@ -190,11 +190,12 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Loaded {
     let (headers, types, spans) = header_texts(&text, &records, &raws);
     let headers: &'static str = Box::leak(headers.into_boxed_str());
     let value = |range: Range<usize>| {
-        let text = headers
-            .get(range)
-            .unwrap_or_else(|| corrupt("header text"));
+        let text = headers.get(range).unwrap_or_else(|| corrupt("header text"));
         // `from_static` panics on what a header value cannot hold; kiln-bake writes none of it.
-        if !text.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+        if !text
+            .bytes()
+            .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+        {
             corrupt("header text");
         }
         HeaderValue::from_static(text)
