@@ -124,6 +124,9 @@ struct Index {
     /// the redirect of a folder path without its trailing `/`. Usually few or none: a missed
     /// path costs one check of this set, and nothing when it is empty.
     folders: HashSet<&'static str, FxBuildHasher>,
+    /// Bit `n % 64` set for a folder of [`folders`](Self::folders) whose path is `n` bytes long:
+    /// most missed paths are ruled out by their length, without hashing.
+    folder_lengths: u64,
 }
 
 impl Bundle {
@@ -325,7 +328,9 @@ impl Bundle {
         if index.folders.is_empty() {
             return false;
         }
-        let has = |folder: &str| index.folders.contains(folder);
+        let has = |folder: &str| {
+            index.folder_lengths & length_bit(folder) != 0 && index.folders.contains(folder)
+        };
         // The bundle's own folder, requested as the bare prefix of a root-mounted service.
         if index.prefix.strip_suffix('/') == Some(path) {
             return has("") || (index.shadows_prefix && has(path));
@@ -369,18 +374,22 @@ impl Bundle {
             };
             let shadows_prefix =
                 !prefix.is_empty() && paths.keys().any(|path| path.starts_with(&prefix));
-            let folders = assets
+            let folders: HashSet<&'static str, FxBuildHasher> = assets
                 .iter()
                 .filter_map(|asset| match asset.path() {
                     "index.html" => Some(""),
                     path => path.strip_suffix("/index.html"),
                 })
                 .collect();
+            let folder_lengths = folders
+                .iter()
+                .fold(0, |mask, folder: &&str| mask | length_bit(folder));
             Index {
                 paths,
                 prefix,
                 shadows_prefix,
                 folders,
+                folder_lengths,
             }
         })
     }
@@ -479,6 +488,11 @@ impl Bundle {
             json
         }
     }
+}
+
+/// The bit of [`Index::folder_lengths`] for a folder path.
+fn length_bit(folder: &str) -> u64 {
+    1 << (folder.len() % 64)
 }
 
 /// `s` as a JSON string: quoted, with quotes, backslashes and control characters escaped (as
