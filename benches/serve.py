@@ -2,7 +2,7 @@
 """Serving benchmark: Kiln against a constant response, tower-http ServeDir and nginx.
 
 Usage: benches/serve.py CORPUS [--rounds R] [--seconds S] [--connections C] [--only SCENARIO]...
-                          [--reload] [--json FILE]
+                          [--contender NAME]... [--reload] [--json FILE]
 
 Builds benches/serve with CORPUS baked in, exports CORPUS with Kiln's export (plain names plus
 .br/.gz siblings) for ServeDir and nginx, then for every round and scenario starts each server
@@ -185,6 +185,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--contender", action="append", metavar="NAME",
+                    help="run only this contender and the floor (repeatable), e.g. --contender kiln")
     ap.add_argument("--reload", action="store_true",
                     help="also run the kiln server built in reload mode (the corpus read from disk)")
     ap.add_argument("--only", action="append", metavar="SCENARIO",
@@ -226,6 +228,8 @@ def main():
 
     contenders = (["floor", "kiln", "kiln-nest"] + (["kiln-reload"] if reload_binary else [])
                   + ["servedir"] + (["nginx"] if nginx else []))
+    if args.contender:
+        contenders = [c for c in contenders if c == "floor" or c in args.contender]
     results = {s[0]: {c: [] for c in contenders} for s in scenarios}
     try:
         for r in range(args.rounds):
@@ -298,7 +302,7 @@ def main():
             f"{summary[name][c]['server_us_per_req']:>9.1f} us {summary[name][c]['client_busy']:4.0%}"
             for c in contenders))
 
-    if "servedir" in contenders:
+    if "servedir" in contenders and "kiln" in contenders:
         print()
         print("kiln against servedir: requests/s ratio (median of per-round ratios), server core time ratio")
         for name, *_ in scenarios:
