@@ -149,8 +149,19 @@ async fn the_bundle_follows_the_folder() {
         "/../../Cargo.toml",
         ".hidden",
         "a/../real.txt",
+        "//etc/passwd",
+        "///etc/passwd",
     ] {
         assert!(Edits::get(path).is_none(), "{path}");
+    }
+    for path in [
+        "//etc/passwd",
+        "/%2e%2e/real.txt",
+        "/%2F%2Fetc/passwd",
+        "/..%5creal.txt",
+    ] {
+        let r = send(Edits::service(), "GET", path, &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
     }
     write(&dir.join(".hidden"), "hidden\n");
     assert!(Edits::get(".hidden").is_none());

@@ -241,7 +241,9 @@ mod enabled {
         /// inside the folder then, and a file that is now another one (a link pointed
         /// elsewhere) has another device or inode, so it is resolved and checked again.
         fn plain(&self, path: &str) -> Option<AssetRef> {
-            if path.is_empty() || !crate::service::path_is_safe(path) {
+            // An absolute path would replace the folder in `join` (the containment check below
+            // would refuse it anyway).
+            if path.is_empty() || path.starts_with('/') || !crate::service::path_is_safe(path) {
                 return None;
             }
             if !self.filter.as_ref()?.keeps(path) {
