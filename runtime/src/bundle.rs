@@ -129,6 +129,34 @@ struct Index {
     folder_lengths: u64,
 }
 
+impl Index {
+    /// Looks up `path`, relative to where the service is mounted, with `get`: with
+    /// `nest_service`, a path in the bundle; mounted at the root, one that may still start with
+    /// the bundle's prefix, which is then tried without it. A path in the bundle itself that
+    /// starts with the prefix (a folder named `static`) wins.
+    fn mounted<R>(&self, path: &str, get: impl Fn(&str) -> Option<R>) -> Option<R> {
+        // The first byte spares most paths of a nested service the comparison.
+        let under_prefix = match (path.as_bytes().first(), self.prefix.as_bytes().first()) {
+            (Some(a), Some(b)) if a == b => path.strip_prefix(self.prefix.as_str()),
+            _ => None,
+        };
+        match under_prefix {
+            Some(rest) if self.shadows_prefix => get(path).or_else(|| get(rest)),
+            Some(rest) => get(rest),
+            None => get(path),
+        }
+    }
+}
+
+/// The prefix as a request path under the mount point starts with it, without the leading `/`
+/// and with a trailing one (`/static` -> `static/`); empty for the root.
+pub(crate) fn mounted_prefix(prefix: &str) -> String {
+    match prefix.trim_start_matches('/') {
+        "" => String::new(),
+        prefix => format!("{prefix}/"),
+    }
+}
+
 impl Bundle {
     /// Used by the derive: `meta` and `chunks` are the pack `kiln-bake` wrote (an empty `meta` is
     /// an empty bundle).
@@ -284,23 +312,11 @@ impl Bundle {
     }
 
     /// [`slot`](Self::slot) for a request path (without its leading `/`) relative to where the
-    /// service is mounted: with `nest_service`, a path in the bundle; mounted at the root, one
-    /// that may still start with the bundle's prefix, which is then tried without it. Either way the path is hashed once,
-    /// unless some path in the bundle itself starts with the prefix (a folder named `static`),
-    /// which then wins.
+    /// service is mounted (see `Index::mounted`): the path is hashed once, unless some path in
+    /// the bundle itself starts with the prefix.
     pub(crate) fn slot_mounted(&'static self, path: &str) -> Option<(usize, bool)> {
         let index = self.index();
-        let get = |path: &str| Self::decode(*index.paths.get(path)?);
-        // The first byte spares most paths of a nested service the comparison.
-        let under_prefix = match (path.as_bytes().first(), index.prefix.as_bytes().first()) {
-            (Some(a), Some(b)) if a == b => path.strip_prefix(index.prefix.as_str()),
-            _ => None,
-        };
-        match under_prefix {
-            Some(rest) if index.shadows_prefix => get(path).or_else(|| get(rest)),
-            Some(rest) => get(rest),
-            None => get(path),
-        }
+        index.mounted(path, |path| Self::decode(*index.paths.get(path)?))
     }
 
     /// [`slot_mounted`](Self::slot_mounted), for either source: the asset, whether the path was
@@ -322,25 +338,21 @@ impl Bundle {
     /// trailing `/`) names a folder of the bundle that has an `index.html`.
     pub(crate) fn is_folder_mounted(&'static self, path: &str) -> bool {
         if self.read().is_some() {
-            return crate::service::with_index(path, |p| self.find_mounted(p)).is_some();
+            return crate::service::path::with_index(path, |p| self.find_mounted(p)).is_some();
         }
         let index = self.index();
         if index.folders.is_empty() {
             return false;
         }
         let has = |folder: &str| {
-            index.folder_lengths & length_bit(folder) != 0 && index.folders.contains(folder)
+            (index.folder_lengths & length_bit(folder) != 0 && index.folders.contains(folder))
+                .then_some(())
         };
         // The bundle's own folder, requested as the bare prefix of a root-mounted service.
         if index.prefix.strip_suffix('/') == Some(path) {
-            return has("") || (index.shadows_prefix && has(path));
+            return has("").is_some() || (index.shadows_prefix && has(path).is_some());
         }
-        match path.strip_prefix(index.prefix.as_str()) {
-            Some(rest) if !index.prefix.is_empty() => {
-                (index.shadows_prefix && has(path)) || has(rest)
-            }
-            _ => has(path),
-        }
+        index.mounted(path, has).is_some()
     }
 
     /// The current version of `asset`: itself in a baked bundle; read again from disk
@@ -368,10 +380,7 @@ impl Bundle {
             for (i, asset) in (0u32..).zip(assets) {
                 paths.insert(asset.path(), i);
             }
-            let prefix = match self.prefix().trim_start_matches('/') {
-                "" => String::new(),
-                prefix => format!("{prefix}/"),
-            };
+            let prefix = mounted_prefix(self.prefix());
             let shadows_prefix =
                 !prefix.is_empty() && paths.keys().any(|path| path.starts_with(&prefix));
             let folders: HashSet<&'static str, FxBuildHasher> = assets
@@ -473,20 +482,20 @@ impl Bundle {
     }
 
     fn write_manifest(&'static self) -> String {
-        {
-            let mut json = String::with_capacity(self.len() * 100);
-            json.push('{');
-            for (i, asset) in self.iter().enumerate() {
-                if i > 0 {
-                    json.push(',');
-                }
-                json_string(&mut json, asset.path());
-                json.push(':');
-                json_string(&mut json, asset.fingerprinted_path());
+        // One walk of the assets: read from disk, each walk lists the folder and stats its files.
+        let assets = self.iter();
+        let mut json = String::with_capacity(assets.len() * 100);
+        json.push('{');
+        for (i, asset) in assets.enumerate() {
+            if i > 0 {
+                json.push(',');
             }
-            json.push('}');
-            json
+            json_string(&mut json, asset.path());
+            json.push(':');
+            json_string(&mut json, asset.fingerprinted_path());
         }
+        json.push('}');
+        json
     }
 }
 

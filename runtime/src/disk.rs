@@ -59,7 +59,7 @@ impl Disk {
 
 #[cfg(feature = "reload")]
 mod enabled {
-    use std::collections::HashMap;
+    use std::collections::{HashMap, HashSet};
     use std::fs::Metadata;
     use std::path::{Path, PathBuf};
     use std::sync::{Arc, Mutex};
@@ -149,10 +149,7 @@ mod enabled {
                 .filter_map(|token| Codec::from_token(token))
                 .filter(|codec| codec.is_available())
                 .collect();
-            let mounted_prefix = match options.prefix.trim_start_matches('/') {
-                "" => String::new(),
-                prefix => format!("{prefix}/"),
-            };
+            let mounted_prefix = crate::bundle::mounted_prefix(options.prefix);
             Disk {
                 options,
                 folder,
@@ -229,8 +226,9 @@ mod enabled {
             };
             let assets: Vec<AssetRef> = files.iter().filter_map(|f| self.plain(&f.path)).collect();
             // Forget files that are gone, so the cache holds what the folder holds.
+            let present: HashSet<&str> = assets.iter().map(|a| a.path()).collect();
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache.retain(|path, _| assets.iter().any(|a| a.path() == path));
+            cache.retain(|path, _| present.contains(path.as_str()));
             assets
         }
 
@@ -243,7 +241,7 @@ mod enabled {
         fn plain(&self, path: &str) -> Option<AssetRef> {
             // An absolute path would replace the folder in `join` (the containment check below
             // would refuse it anyway).
-            if path.is_empty() || path.starts_with('/') || !crate::service::path_is_safe(path) {
+            if path.is_empty() || path.starts_with('/') || !crate::service::path::is_safe(path) {
                 return None;
             }
             if !self.filter.as_ref()?.keeps(path) {

@@ -5,7 +5,7 @@ pub(crate) mod conditional;
 mod decide;
 pub(crate) mod fields;
 mod negotiate;
-mod path;
+pub(crate) mod path;
 mod range;
 mod response;
 
@@ -20,14 +20,6 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Request, Response};
 
 pub use self::body::AssetBody;
-
-pub(crate) use self::path::with_index;
-
-/// No NUL, backslash, or `.`/`..` segment: a path that cannot leave the folder.
-#[cfg(feature = "reload")]
-pub(crate) fn path_is_safe(path: &str) -> bool {
-    path::is_safe(path)
-}
 use crate::asset::AssetRef;
 use crate::bundle::Bundle;
 
