@@ -153,16 +153,13 @@ impl Patterns {
         if hits.iter().all(|&hit| hit) {
             return;
         }
-        let mut prefix_end = 0;
-        for name in path.split('/') {
-            prefix_end += name.len();
+        for (name, ancestor) in steps(path) {
             for i in self.names.matches(name) {
                 hits[self.names_ids[i]] = true;
             }
-            for i in self.anchored.matches(&path[..prefix_end]) {
+            for i in self.anchored.matches(ancestor) {
                 hits[self.anchored_ids[i]] = true;
             }
-            prefix_end += 1;
         }
     }
 
@@ -170,16 +167,21 @@ impl Patterns {
         if self.len == 0 {
             return false;
         }
-        let mut prefix_end = 0;
-        for name in path.split('/') {
-            prefix_end += name.len();
-            if self.names.is_match(name) || self.anchored.is_match(&path[..prefix_end]) {
-                return true;
-            }
-            prefix_end += 1;
-        }
-        false
+        steps(path)
+            .any(|(name, ancestor)| self.names.is_match(name) || self.anchored.is_match(ancestor))
     }
+}
+
+/// Each name on `path` with the path up to and including it: what the patterns without and
+/// with a `/` are matched against (`a/b` -> (`a`, `a`), (`b`, `a/b`)).
+fn steps(path: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut end = 0;
+    path.split('/').map(move |name| {
+        end += name.len();
+        let ancestor = &path[..end];
+        end += 1;
+        (name, ancestor)
+    })
 }
 
 fn compile(pattern: &str) -> Result<Glob, globset::Error> {
