@@ -8,6 +8,7 @@ mod derive;
 mod e2e;
 mod export;
 mod filters;
+mod graph;
 mod nginx;
 mod pack;
 mod readme;

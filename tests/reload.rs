@@ -339,3 +339,72 @@ fn resident() -> u64 {
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
         .map_or(0, |pages| pages * 4096)
 }
+
+#[derive(kiln::Embed)]
+#[kiln(folder = "$OUT_DIR/reload/graph", prefix = "/static")]
+struct Graph;
+
+#[tokio::test]
+async fn editing_an_image_changes_the_fingerprint_of_the_css_that_uses_it() {
+    let dir = reset("graph");
+    write(&dir.join("img/logo.svg"), "<svg>1</svg>");
+    write(
+        &dir.join("css/base.css"),
+        ".a { background: url(../img/logo.svg) }\n",
+    );
+    write(&dir.join("css/app.css"), "@import 'base.css';\n");
+    let logo = Graph::get("img/logo.svg").unwrap();
+    let base = Graph::get("css/base.css").unwrap();
+    let app = Graph::get("css/app.css").unwrap();
+    assert_eq!(
+        text(&base),
+        format!(
+            ".a {{ background: url(../img/logo.{}.svg) }}\n",
+            &logo.hash()[..12]
+        )
+    );
+    assert_eq!(
+        text(&app),
+        format!(
+            "@import '{}';\n",
+            base.fingerprinted_path().rsplit('/').next().unwrap()
+        )
+    );
+
+    // Same length, so only the content (and the times) tell the edit.
+    write(&dir.join("img/logo.svg"), "<svg>2</svg>");
+    let new_logo = Graph::get("img/logo.svg").unwrap();
+    assert_ne!(new_logo.hash(), logo.hash());
+    let new_base = Graph::get("css/base.css").unwrap();
+    let new_app = Graph::get("css/app.css").unwrap();
+    assert!(text(&new_base).contains(&new_logo.hash()[..12]));
+    assert_ne!(new_base.fingerprinted_path(), base.fingerprinted_path());
+    assert_ne!(new_app.fingerprinted_path(), app.fingerprinted_path());
+    // The old stylesheet URL is gone, the new one serves the new bytes; the plain one is as
+    // written.
+    let old = send(
+        Graph::service(),
+        "GET",
+        &format!("/{}", app.url_path()),
+        &[],
+    )
+    .await;
+    assert_eq!(old.status, StatusCode::NOT_FOUND);
+    let new = send(
+        Graph::service(),
+        "GET",
+        &format!("/{}", new_app.url_path()),
+        &[],
+    )
+    .await;
+    assert_eq!(&new.body[..], new_app.bytes());
+    let plain = send(Graph::service(), "GET", "/css/app.css", &[]).await;
+    assert_eq!(&plain.body[..], b"@import 'base.css';\n");
+
+    // A cycle is left as written, not looped on.
+    write(&dir.join("css/a.css"), "@import 'b.css';");
+    write(&dir.join("css/b.css"), "@import 'a.css';");
+    let a = Graph::get("css/a.css").unwrap();
+    assert!(text(&a).starts_with("@import 'b."), "{}", text(&a));
+    restore("graph");
+}

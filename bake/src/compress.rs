@@ -195,6 +195,22 @@ impl Cache {
             .join(format!("{hash}.{}", codec.cache_tag()))
     }
 
+    /// Where the rewritten bytes of content `hash` live (see [`crate::Rewrite`]).
+    pub fn identity_entry(&self, hash: &str) -> PathBuf {
+        let (fan, _) = hash.split_at(2.min(hash.len()));
+        self.dir.join(fan).join(format!("{hash}.raw"))
+    }
+
+    /// Where the references found in content `hash` are recorded.
+    pub(crate) fn refs_entry(&self, hash: &str) -> PathBuf {
+        self.dir.join("refs").join(format!("{hash}.json"))
+    }
+
+    /// Where the outcome of rewrite `key` (bytes hash and insertions) is recorded.
+    pub(crate) fn rewrite_entry(&self, key: &str) -> PathBuf {
+        self.dir.join("rewrites").join(key)
+    }
+
     /// The length of a cached entry, if there is one.
     pub fn lookup(&self, hash: &str, codec: Codec) -> Option<u64> {
         fs::metadata(self.entry(hash, codec)).ok().map(|m| m.len())

@@ -25,9 +25,11 @@
 
 mod compress;
 mod error;
+mod graph;
 mod media;
 mod names;
 mod pack;
+mod refs;
 mod stamp;
 mod walk;
 
@@ -37,11 +39,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use crate::compress::{Cache, Codec, Effort, worth_keeping};
 pub use crate::error::{Error, Origin};
+pub use crate::graph::Dangling;
 pub use crate::media::{content_type, is_precompressed_type};
 pub use crate::names::{
     FINGERPRINT_LEN, content_hash, fingerprint, integrity, unfingerprint, url_encode,
 };
 pub use crate::pack::{Pack, PackOptions, write_pack};
+pub use crate::refs::{
+    Reference, ReferenceKind, Resolution, can_refer, insert_fingerprints, references, resolve,
+};
 pub use crate::walk::{Filter, SourceFile, Unmatched, scan, scan_reporting};
 
 /// What to bake and how.
@@ -60,6 +66,11 @@ pub struct Config {
     pub cache: Option<Cache>,
     /// How many threads compress at once; `None` means one per core.
     pub jobs: Option<usize>,
+    /// Whether references in CSS and JavaScript to other files of the bundle are rewritten to
+    /// their fingerprinted names (see [`references`]).
+    pub rewrite: bool,
+    /// The URL prefix the bundle is served under (`/static`), for root-relative references.
+    pub prefix: String,
 }
 
 impl Config {
@@ -72,6 +83,8 @@ impl Config {
             codecs: Codec::available().to_vec(),
             cache: None,
             jobs: None,
+            rewrite: true,
+            prefix: String::new(),
         }
     }
 }
@@ -85,6 +98,9 @@ pub struct Baked {
     pub stats: Stats,
     /// The patterns of [`Config`] that matched nothing.
     pub unmatched: Unmatched,
+    /// References that were left as written because they do not resolve in the bundle (or form
+    /// a cycle), sorted.
+    pub dangling: Vec<Dangling>,
 }
 
 /// Counters describing one [`bake`] call.
@@ -103,6 +119,11 @@ pub struct Stats {
 }
 
 /// One file of a bundle, with everything the runtime needs to serve it.
+///
+/// Its hash, integrity, length and variants are those of the bytes served under its
+/// fingerprinted name: the file's bytes, or, when references in it were rewritten, the
+/// rewritten bytes (then [`rewrite`](Self::rewrite) says where they are and describes the file
+/// as written, which its plain name serves).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BakedFile {
     /// Path relative to the folder, `/`-separated.
@@ -121,6 +142,62 @@ pub struct BakedFile {
     pub len: u64,
     /// The precompressed variants worth keeping (each at least 5% smaller), in codec order.
     pub variants: Vec<Variant>,
+    /// Set when references in the file were rewritten.
+    pub rewrite: Option<Box<Rewrite>>,
+}
+
+/// A file whose references were rewritten to fingerprinted names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// Where the rewritten bytes are.
+    pub bytes: Stored,
+    /// The file as written (its source's bytes), which its plain name serves.
+    pub as_written: Representation,
+}
+
+/// The hashes, length and variants of one form of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Representation {
+    /// SHA-256 of the bytes, 64 lowercase hex characters.
+    pub hash: String,
+    /// SRI string, `sha384-<base64>`.
+    pub integrity: String,
+    /// Length in bytes.
+    pub len: u64,
+    /// The precompressed variants worth keeping.
+    pub variants: Vec<Variant>,
+}
+
+impl BakedFile {
+    /// The file as its plain name serves it: itself, or, when it was rewritten, a description of
+    /// the file as written (whose bytes are the source's).
+    pub fn as_written(&self) -> std::borrow::Cow<'_, BakedFile> {
+        match &self.rewrite {
+            None => std::borrow::Cow::Borrowed(self),
+            Some(rewrite) => {
+                let written = &rewrite.as_written;
+                std::borrow::Cow::Owned(BakedFile {
+                    hash: written.hash.clone(),
+                    integrity: written.integrity.clone(),
+                    len: written.len,
+                    variants: written.variants.clone(),
+                    rewrite: None,
+                    ..self.clone()
+                })
+            }
+        }
+    }
+
+    /// The bytes served under the fingerprinted name: the rewritten bytes, or the source's.
+    pub fn read(&self) -> Result<Vec<u8>, Error> {
+        match &self.rewrite {
+            Some(rewrite) => rewrite.bytes.read(),
+            None => std::fs::read(&self.source).map_err(|e| Error::Read {
+                path: self.source.clone(),
+                source: e,
+            }),
+        }
+    }
 }
 
 /// A precompressed form of a file.
@@ -141,6 +218,19 @@ pub enum Stored {
     File(PathBuf),
     /// In memory (no cache configured).
     Memory(Vec<u8>),
+}
+
+impl Stored {
+    /// The bytes.
+    pub fn read(&self) -> Result<Vec<u8>, Error> {
+        match self {
+            Stored::File(path) => std::fs::read(path).map_err(|e| Error::Read {
+                path: path.clone(),
+                source: e,
+            }),
+            Stored::Memory(bytes) => Ok(bytes.clone()),
+        }
+    }
 }
 
 /// Walks, filters, hashes and precompresses `config.folder`.
@@ -190,10 +280,16 @@ pub fn bake(config: &Config) -> Result<Baked, Error> {
         files.push(file);
     }
     stats.files = files.len();
+    let dangling = if config.rewrite {
+        graph::rewrite_all(&mut files, config, &mut stats)?
+    } else {
+        Vec::new()
+    };
     Ok(Baked {
         files,
         stats,
         unmatched,
+        dangling,
     })
 }
 
@@ -209,6 +305,17 @@ pub fn bake_in_memory(
         path: source.source.clone(),
         source: e,
     })?;
+    bake_bytes(source, bytes, codecs, effort)
+}
+
+/// [`bake_in_memory`] of bytes already read (or rewritten): hashes and compresses `bytes` as the
+/// contents of `source`.
+pub fn bake_bytes(
+    source: &SourceFile,
+    bytes: Vec<u8>,
+    codecs: &[Codec],
+    effort: Effort,
+) -> Result<(BakedFile, Vec<u8>), Error> {
     let hash = content_hash(&bytes);
     let mut variants = Vec::new();
     if !bytes.is_empty() && !is_precompressed_type(&source.path) {
@@ -244,6 +351,7 @@ fn describe(source: &SourceFile, bytes: &[u8], hash: String, variants: Vec<Varia
         source: source.source.clone(),
         hash,
         variants,
+        rewrite: None,
     }
 }
 
@@ -331,6 +439,7 @@ fn from_stamp(
         integrity: facts.integrity,
         content_type: facts.content_type,
         variants,
+        rewrite: None,
     };
     Some((file, stats))
 }
@@ -360,14 +469,36 @@ fn variant(
     stats: &mut Stats,
 ) -> Result<Option<Variant>, Error> {
     let raw_len = bytes.len() as u64;
-    if let Some(cache) = &config.cache
-        && let Some(kept) = cached_variant(cache, hash, codec, raw_len)
-    {
+    if let Some(kept) = cached_variant_of(config.cache.as_ref(), hash, codec, raw_len) {
         stats.cache_hits += 1;
         return Ok(kept);
     }
+    new_variant(&source.path, bytes, hash, codec, config, stats)
+}
+
+/// [`cached_variant`] when there is a cache.
+fn cached_variant_of(
+    cache: Option<&Cache>,
+    hash: &str,
+    codec: Codec,
+    raw_len: u64,
+) -> Option<Option<Variant>> {
+    cached_variant(cache?, hash, codec, raw_len)
+}
+
+/// Compresses `bytes` (of the file at `path`, whose content hash is `hash`) with `codec`, and
+/// caches the result; `None` if it does not save 5%.
+fn new_variant(
+    path: &str,
+    bytes: &[u8],
+    hash: &str,
+    codec: Codec,
+    config: &Config,
+    stats: &mut Stats,
+) -> Result<Option<Variant>, Error> {
+    let raw_len = bytes.len() as u64;
     let compressed = codec.compress(bytes).map_err(|e| Error::Compress {
-        path: source.path.clone(),
+        path: path.to_owned(),
         codec: codec.token(),
         source: e,
     })?;

@@ -18,6 +18,7 @@
 //! one chunk that holds that asset (chunk boundaries depend on the files around them only, not
 //! on everything before them). Files no bundle has used for an hour are removed.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,7 @@ use crate::{BakedFile, Cache, Codec, Error, Stored, url_encode};
 /// The first bytes of every meta file.
 const MAGIC: &[u8; 8] = b"KILNPACK";
 /// The layout version; `kiln` refuses any other.
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 
 /// A chunk is closed once it holds this much.
 const CHUNK_MAX: u64 = 1 << 20;
@@ -140,6 +141,7 @@ impl Content<'_> {
             })
         };
         match self.variant {
+            None if self.file.rewrite.is_some() => self.file.read(),
             None => {
                 let bytes = read(&self.file.source)?;
                 // The folder may have changed since the file was hashed (or, rarer, changed
@@ -168,6 +170,17 @@ pub fn write_pack(
     options: &PackOptions<'_>,
     cache: &Cache,
 ) -> Result<Pack, Error> {
+    // A rewritten file is two records: what its fingerprinted name serves, then the file as
+    // written, which its plain name serves.
+    let records: Vec<Cow<'_, BakedFile>> = files
+        .iter()
+        .flat_map(|f| {
+            let written = f.rewrite.is_some().then(|| f.as_written());
+            std::iter::once(Cow::Borrowed(f)).chain(written)
+        })
+        .collect();
+    let files: Vec<&BakedFile> = records.iter().map(|r| &**r).collect();
+    let files = &files[..];
     let dir = cache.dir().join("pack");
     let cache_error = |path: &Path| {
         let path = path.to_owned();
@@ -231,7 +244,12 @@ pub fn write_pack(
     }
 
     let body = meta(files, options, &located)?;
-    let meta_path = dir.join(format!("{}.meta", &hex(&Sha256::digest(&body))[..32]));
+    // Named by the layout version too: a pack of another version is another file.
+    let name = Sha256::new()
+        .chain_update(VERSION.to_le_bytes())
+        .chain_update(&body)
+        .finalize();
+    let meta_path = dir.join(format!("{}.meta", &hex(&name)[..32]));
     if fs::metadata(&meta_path).is_err() {
         let mut meta = Vec::with_capacity(body.len() / 3 + 16);
         meta.extend_from_slice(MAGIC);
@@ -270,11 +288,14 @@ pub fn write_pack(
 /// ```text
 /// header   assets:u32 variants:u32 text_len:u32 prefix_len:u32
 /// text     text_len bytes of UTF-8: the prefix, then each asset's strings
-/// assets   assets x { text_off:u32 ends:[u16; 7] compressed_only:u8 identity:VARIANT
+/// assets   assets x { text_off:u32 ends:[u16; 7] flags:u8 identity:VARIANT
 ///                     variant_count:u8 }
 /// variants variants x VARIANT, each asset's in turn
 /// VARIANT  encoding:u8 chunk:u32 offset:u32 bytes_len:u32 len:u64
 /// ```
+///
+/// A file whose references were rewritten has two records: the first describes the rewritten
+/// bytes (its fingerprinted name), the second, flagged, the file as written (its plain name).
 ///
 /// An asset's strings are its path, fingerprinted path, URL start (prefix and `/`), URL path,
 /// content type, SRI string and content hash (hex), back to back; `ends` says where each ends,
@@ -284,7 +305,7 @@ pub fn write_pack(
 /// for an empty file and for the identity of a compressed-only asset (whose `len` is still the
 /// file's length).
 fn meta(
-    files: &[BakedFile],
+    files: &[&BakedFile],
     options: &PackOptions<'_>,
     located: &HashMap<String, Location>,
 ) -> Result<Vec<u8>, Error> {
@@ -294,7 +315,7 @@ fn meta(
     let mut assets = Vec::new();
     let mut variants = Vec::new();
     let mut variant_count = 0u32;
-    for file in files {
+    for (index, &file) in files.iter().enumerate() {
         let too_large = || Error::TooLarge(file.source.clone());
         let lazy = is_compressed_only(file, options.compressed_only);
         put_u32(
@@ -317,7 +338,13 @@ fn meta(
             let end = u16::try_from(len).map_err(|_| too_large())?;
             assets.extend_from_slice(&end.to_le_bytes());
         }
-        assets.push(u8::from(lazy));
+        // Bit 0: compressed-only; bit 1: the file as written of the record before (see
+        // `write_pack`).
+        let as_written = file.rewrite.is_none()
+            && files
+                .get(index.wrapping_sub(1))
+                .is_some_and(|before| before.path == file.path);
+        assets.push(u8::from(lazy) | (u8::from(as_written) << 1));
 
         // Whether the pack holds the identity bytes: the first content `stored` yields.
         let identity_stored = stored(file, options.compressed_only)

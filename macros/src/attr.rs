@@ -19,17 +19,31 @@ pub(crate) struct Config {
     /// `compressed_only`: files of at least this many bytes that have a gzip or brotli variant
     /// store no identity bytes.
     pub(crate) compressed_only: Option<u64>,
+    /// `rewrite = false` turns reference rewriting off.
+    pub(crate) rewrite: bool,
+    /// What a reference that resolves to no file of the bundle is.
+    pub(crate) dangling: Dangling,
 }
 
-const KEYS: &str =
-    "`folder`, `prefix`, `include`, `exclude`, `compress`, `compressed_only` or `crate`";
-const KEY_NAMES: [&str; 7] = [
+/// `dangling = "warn" | "error" | "allow"`, with the span of the value.
+#[derive(Clone, Copy)]
+pub(crate) enum Dangling {
+    Warn(Span),
+    Error(Span),
+    Allow,
+}
+
+const KEYS: &str = "`folder`, `prefix`, `include`, `exclude`, `compress`, `compressed_only`, \
+                    `rewrite`, `dangling` or `crate`";
+const KEY_NAMES: [&str; 9] = [
     "folder",
     "prefix",
     "include",
     "exclude",
     "compress",
     "compressed_only",
+    "rewrite",
+    "dangling",
     "crate",
 ];
 const CODEC_NAMES: [&str; 5] = ["br", "brotli", "gzip", "zstd", "none"];
@@ -73,6 +87,8 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
     let mut codecs: Option<Vec<Codec>> = None;
     let mut krate: Option<Path> = None;
     let mut compressed_only: Option<(Span, u64)> = None;
+    let mut rewrite: Option<syn::LitBool> = None;
+    let mut dangling: Option<Dangling> = None;
     let mut errors: Option<syn::Error> = None;
     // Set when an attribute did not parse: `folder` may be in the part that was not read.
     let mut attr_failed = false;
@@ -113,6 +129,26 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
                 }
                 compressed_only = Some((meta.path.span(), min_size));
                 Ok(())
+            } else if meta.path.is_ident("rewrite") {
+                let lit: syn::LitBool = meta.value()?.parse()?;
+                set_once(&mut rewrite, &meta, lit)
+            } else if meta.path.is_ident("dangling") {
+                let lit = string(&meta)?;
+                let value = match lit.value().as_str() {
+                    "warn" => Dangling::Warn(lit.span()),
+                    "error" => Dangling::Error(lit.span()),
+                    "allow" => Dangling::Allow,
+                    other => {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            format!(
+                                "unknown `dangling = \"{other}\"`; expected \"warn\" (the \
+                                 default), \"error\" or \"allow\""
+                            ),
+                        ));
+                    }
+                };
+                set_once(&mut dangling, &meta, value)
             } else if meta.path.is_ident("crate") {
                 let lit = string(&meta)?;
                 set_once(&mut krate, &meta, lit.parse::<Path>()?)
@@ -182,6 +218,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
     match (errors, folder, prefix) {
         (Some(errors), _, _) => Err(errors),
         (None, Some(folder), Some(prefix)) => Ok(Config {
+            dangling: dangling.unwrap_or(Dangling::Warn(folder.span())),
             folder,
             prefix,
             include,
@@ -189,6 +226,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
             codecs,
             krate: krate.unwrap_or_else(|| syn::parse_quote!(::kiln)),
             compressed_only: compressed_only.map(|(_, min)| min),
+            rewrite: rewrite.is_none_or(|lit| lit.value),
         }),
         // Unreachable: a missing folder or a bad prefix always records an error.
         (None, _, _) => Err(syn::Error::new(input.ident.span(), "invalid `#[kiln]`")),

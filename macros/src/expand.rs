@@ -31,6 +31,7 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
                         &output.unmatched,
                         !output.watched && !output.made_by_build_script,
                     );
+                    tokens.extend(dangling_warnings(input, &config, &output.dangling));
                     let Output {
                         files,
                         pack,
@@ -91,6 +92,8 @@ fn fallback(input: &DeriveInput, config: Option<&Config>, error: syn::Error) -> 
                 codecs: Vec::new(),
                 krate: syn::parse_quote!(::kiln),
                 compressed_only: None,
+                rewrite: true,
+                dangling: attr::Dangling::Allow,
             };
             &default
         }
@@ -107,8 +110,8 @@ fn fallback(input: &DeriveInput, config: Option<&Config>, error: syn::Error) -> 
 enum Source<'a> {
     /// A pack kiln-bake wrote, and whether a build script watches the folder.
     Pack(&'a Pack, bool),
-    /// The folder on disk, read at run time (the `reload` feature).
-    Disk(&'a Path),
+    /// The folder on disk, read at run time (the `reload` feature), and its paths now.
+    Disk(&'a Path, &'a [String]),
     /// Nothing: next to a compile error.
     Empty,
 }
@@ -162,10 +165,14 @@ fn read_from_disk(input: &DeriveInput, config: &Config) -> syn::Result<TokenStre
     let exclude: Vec<String> = config.exclude.iter().map(LitStr::value).collect();
     let to_syn = |error| bake_error(config, &folder, error);
     let filter = kiln_bake::Filter::new(&include, &exclude).map_err(to_syn)?;
+    let mut paths = Vec::new();
     let mut tokens = match kiln_bake::scan_reporting(&folder, &filter) {
         // Files are read when requested, so an added one needs no rebuild (no build script
         // needed), and one that cannot be read now is the run time's concern.
-        Ok((files, unmatched)) => warnings(input, config, &[], files.is_empty(), &unmatched, false),
+        Ok((files, unmatched)) => {
+            paths = files.into_iter().map(|f| f.path).collect();
+            warnings(input, config, &[], paths.is_empty(), &unmatched, false)
+        }
         Err(
             error @ kiln_bake::Error::MissingFolder(_) | error @ kiln_bake::Error::NotAFolder(_),
         ) => {
@@ -173,7 +180,8 @@ fn read_from_disk(input: &DeriveInput, config: &Config) -> syn::Result<TokenStre
         }
         Err(_) => TokenStream::new(),
     };
-    tokens.extend(generate(input, config, &[], Source::Disk(&folder)));
+    crate::asset::register(&input.ident.to_string(), &folder, &include, &exclude);
+    tokens.extend(generate(input, config, &[], Source::Disk(&folder, &paths)));
     Ok(tokens)
 }
 
@@ -187,6 +195,8 @@ struct Output {
     made_by_build_script: bool,
     /// The patterns that matched nothing.
     unmatched: kiln_bake::Unmatched,
+    /// References left as written.
+    dangling: Vec<kiln_bake::Dangling>,
 }
 
 /// Resolves the folder and the cache, runs kiln-bake and writes the pack; errors point at the
@@ -211,10 +221,31 @@ fn bake(input: &DeriveInput, config: &Config) -> syn::Result<Output> {
         codecs: config.codecs.clone(),
         cache: Some(cache.clone()),
         jobs: std::env::var("KILN_JOBS").ok().and_then(|j| j.parse().ok()),
+        rewrite: config.rewrite,
+        prefix: config.prefix.clone(),
         ..kiln_bake::Config::new(&folder)
     };
     let to_syn = |error| bake_error(config, &folder, error);
+    crate::asset::register(
+        &input.ident.to_string(),
+        &folder,
+        &bake_config.include,
+        &bake_config.exclude,
+    );
     let baked = kiln_bake::bake(&bake_config).map_err(to_syn)?;
+    if let attr::Dangling::Error(span) = config.dangling
+        && !baked.dangling.is_empty()
+    {
+        let mut errors = baked
+            .dangling
+            .iter()
+            .map(|d| syn::Error::new(span, format!("kiln: {d} (`dangling = \"error\"`)")));
+        let mut first = errors
+            .next()
+            .unwrap_or_else(|| syn::Error::new(span, "kiln"));
+        first.extend(errors);
+        return Err(first);
+    }
     let env = |name| std::env::var(name).unwrap_or_default();
     let bundle_id = format!(
         "{manifest_dir}\n{}\n{}\n{}\n{}",
@@ -235,11 +266,12 @@ fn bake(input: &DeriveInput, config: &Config) -> syn::Result<Output> {
         watched: crate::track::watched_by_build_script(&folder),
         made_by_build_script: crate::track::in_out_dir(&folder),
         unmatched: baked.unmatched,
+        dangling: baked.dangling,
     })
 }
 
 /// `KILN_CACHE_DIR` if set, else `<target>/kiln-cache` as kiln-macros' build script found it.
-fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     std::env::var_os("KILN_CACHE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("KILN_DEFAULT_CACHE_DIR")))
@@ -282,7 +314,7 @@ fn generate(
                 #track
             }
         }
-        Source::Disk(folder) => {
+        Source::Disk(folder, _) => {
             let folder = folder.to_string_lossy();
             let name = ident.to_string();
             let env = env_var(&name);
@@ -290,6 +322,7 @@ fn generate(
             let include = &config.include;
             let exclude = &config.exclude;
             let codecs = config.codecs.iter().map(|c| c.token());
+            let rewrite = config.rewrite;
             quote! {
                 static #bundle_static: #krate::Bundle = #krate::Bundle::disk(
                     &#krate::__private::DiskOptions {
@@ -300,6 +333,7 @@ fn generate(
                         include: &[#(#include),*],
                         exclude: &[#(#exclude),*],
                         codecs: &[#(#codecs),*],
+                        rewrite: #rewrite,
                     },
                 );
             }
@@ -307,6 +341,11 @@ fn generate(
         Source::Empty => quote! {
             static #bundle_static: #krate::Bundle = #krate::Bundle::packed(&[], &[]);
         },
+    };
+
+    let paths = match source {
+        Source::Disk(_, paths) => crate::asset::path_list(paths.iter().map(String::as_str)),
+        _ => crate::asset::path_list(files.iter().map(|f| f.path.as_str())),
     };
 
     // `cfg!` here is kiln-macros' own feature, which `kiln/axum` turns on.
@@ -338,6 +377,8 @@ fn generate(
 
             #[allow(dead_code)]
             impl #ident {
+                #paths
+
                 /// The embedded file at `path`, relative to the folder, plain (`css/app.css`) or
                 /// fingerprinted (`css/app.3f2a9c1e8b47.css`).
                 #vis fn get(path: &str) -> ::core::option::Option<#krate::AssetRef> {
@@ -400,6 +441,54 @@ fn env_var(name: &str) -> String {
     out
 }
 
+/// How many dangling references get a warning each; the rest are counted in the last one.
+const DANGLING_WARNINGS: usize = 10;
+
+/// A warning for each reference left as written (`dangling = "warn"`, the default).
+fn dangling_warnings(
+    input: &DeriveInput,
+    config: &Config,
+    dangling: &[kiln_bake::Dangling],
+) -> TokenStream {
+    let attr::Dangling::Warn(span) = config.dangling else {
+        return TokenStream::new();
+    };
+    let shown = dangling.len().min(DANGLING_WARNINGS);
+    dangling
+        .iter()
+        .take(shown)
+        .enumerate()
+        .map(|(i, d)| {
+            let more = dangling.len() - shown;
+            let mut note = format!("kiln: {d}; it is served as written");
+            if i + 1 == shown && more > 0 {
+                note.push_str(&format!(" ({more} more like it)"));
+            }
+            if i == 0 {
+                note.push_str(
+                    "; `dangling = \"error\"` makes this an error, `dangling = \"allow\"` \
+                     silences it",
+                );
+            }
+            warning(input, span, &note)
+        })
+        .collect()
+}
+
+/// A warning at `span`: the use of a `#[deprecated]` item whose note is the message (stable Rust
+/// has no warning API for proc macros). The struct's `#[allow(...)]` attributes apply to it.
+fn warning(input: &DeriveInput, span: Span, note: &str) -> TokenStream {
+    let allows = input.attrs.iter().filter(|a| a.path().is_ident("allow"));
+    quote_spanned! {span=>
+        #(#allows)*
+        const _: () = {
+            #[deprecated(note = #note)]
+            struct KilnWarning;
+            let _ = KilnWarning;
+        };
+    }
+}
+
 /// Files above this size get a warning: they cost build time, rustc memory and binary size.
 const LARGE_FILE: u64 = 32 << 20;
 
@@ -417,20 +506,9 @@ fn warnings(
     unmatched: &kiln_bake::Unmatched,
     unwatched: bool,
 ) -> TokenStream {
-    let allows = input.attrs.iter().filter(|a| a.path().is_ident("allow"));
-    let allows = quote!(#(#allows)*);
     let written = config.folder.value();
     let mut tokens = TokenStream::new();
-    let mut warn = |span: Span, note: String| {
-        tokens.extend(quote_spanned! {span=>
-            #allows
-            const _: () = {
-                #[deprecated(note = #note)]
-                struct KilnWarning;
-                let _ = KilnWarning;
-            };
-        });
-    };
+    let mut warn = |span: Span, note: String| tokens.extend(warning(input, span, &note));
 
     for file in files.iter().filter(|f| f.len > LARGE_FILE) {
         let stored = file.len + file.variants.iter().map(|v| v.len).sum::<u64>();

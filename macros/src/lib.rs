@@ -5,6 +5,7 @@
 //! result (`expand.rs`). Everything that walks, hashes or compresses is in `kiln-bake`, which the
 //! runtime's reload mode shares.
 
+mod asset;
 mod attr;
 mod expand;
 mod track;
@@ -16,4 +17,11 @@ use proc_macro::TokenStream;
 pub fn derive_embed(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     expand::derive(&input).into()
+}
+
+/// See `kiln::asset!`.
+#[proc_macro]
+pub fn asset(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as asset::Input);
+    asset::expand(&input).into()
 }

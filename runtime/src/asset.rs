@@ -182,6 +182,9 @@ pub struct Asset {
     variants: Box<[Variant]>,
     compressed_only: bool,
     decoded: OnceLock<Bytes>,
+    /// When references in the file were rewritten to fingerprinted names: the file as written,
+    /// which its plain path serves.
+    as_written: Option<Arc<Asset>>,
 }
 
 impl PartialEq for Asset {
@@ -214,7 +217,29 @@ impl Asset {
             variants,
             compressed_only,
             decoded: OnceLock::new(),
+            as_written: None,
         }
+    }
+
+    /// Records `written` as the file as written of this (rewritten) asset.
+    pub(crate) fn set_as_written(&mut self, written: Asset) {
+        self.as_written = Some(Arc::new(written));
+    }
+
+    /// The file exactly as it is in the folder, which the asset's plain path serves.
+    ///
+    /// Kiln rewrites references in CSS and JavaScript to other files of the bundle
+    /// (`url(../img/logo.png)` becomes `url(../img/logo.3f2a9c1e8b47.png)`): the asset's
+    /// [`bytes`](Self::bytes), [`hash`](Self::hash) and [`integrity`](Self::integrity) are those
+    /// of the rewritten bytes, which its fingerprinted URL serves. For such a file this returns
+    /// the file as written; for every other file, the asset itself.
+    pub fn as_written(&self) -> &Asset {
+        self.as_written.as_deref().unwrap_or(self)
+    }
+
+    /// Whether references in the file were rewritten (see [`as_written`](Self::as_written)).
+    pub fn is_rewritten(&self) -> bool {
+        self.as_written.is_some()
     }
 
     /// `text[ends[from]..ends[to]]`, or `text[..ends[to]]` for `from == None`, after `start`.
@@ -372,15 +397,22 @@ pub struct AssetRef(Inner);
 #[derive(Clone)]
 enum Inner {
     Static(&'static Asset),
-    #[cfg_attr(not(feature = "reload"), allow(dead_code))]
     Shared(Arc<Asset>),
 }
 
 impl AssetRef {
     /// A handle to a shared asset.
-    #[cfg_attr(not(feature = "reload"), allow(dead_code))]
     pub(crate) fn shared(asset: Arc<Asset>) -> Self {
         AssetRef(Inner::Shared(asset))
+    }
+
+    /// The file as written of a rewritten asset (see [`Asset::as_written`]); `None` for an asset
+    /// that was not rewritten.
+    pub(crate) fn written_ref(&self) -> Option<AssetRef> {
+        match &self.0 {
+            Inner::Static(asset) => asset.as_written.as_deref().map(AssetRef::from),
+            Inner::Shared(asset) => asset.as_written.clone().map(AssetRef::shared),
+        }
     }
 
     /// The asset, for as long as the program runs, when it is baked into the binary; `None`

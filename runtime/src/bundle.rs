@@ -325,13 +325,26 @@ impl Bundle {
         &'static self,
         path: &str,
     ) -> Option<(AssetRef, bool, Option<usize>)> {
-        if let Some(disk) = self.read() {
-            let (asset, fingerprinted) = disk.lookup_mounted(path)?;
-            return Some((asset, fingerprinted, None));
+        let (asset, fingerprinted, index) = match self.read() {
+            Some(disk) => {
+                let (asset, fingerprinted) = disk.lookup_mounted(path)?;
+                (asset, fingerprinted, None)
+            }
+            None => {
+                let (index, fingerprinted) = self.slot_mounted(path)?;
+                (
+                    AssetRef::from(self.asset_at(index)?),
+                    fingerprinted,
+                    Some(index),
+                )
+            }
+        };
+        // The plain path of a rewritten file serves it as written. Its heads are not among the
+        // bundle's prepared ones (which are the rewritten asset's): no index.
+        match asset.written_ref() {
+            Some(written) if !fingerprinted => Some((written, false, None)),
+            _ => Some((asset, fingerprinted, index)),
         }
-        let (index, fingerprinted) = self.slot_mounted(path)?;
-        let asset = AssetRef::from(self.asset_at(index)?);
-        Some((asset, fingerprinted, Some(index)))
     }
 
     /// Whether the request path `path` (as [`find_mounted`](Self::find_mounted) takes it, with no
@@ -411,15 +424,37 @@ impl Bundle {
     /// The fingerprinted URL of `path`: the base URL if one is set, else the prefix, then the
     /// percent-encoded fingerprinted path. `None` if there is no such asset.
     pub fn url(&'static self, path: &str) -> Option<Cow<'static, str>> {
-        let asset = self.get(path)?;
+        Some(self.url_of(&self.get(path)?))
+    }
+
+    /// What `kiln::asset!` expands to: the URL of the asset at `index`, which the derive's list of
+    /// paths gave at compile time (no lookup by string), or, for a bundle read from disk, of
+    /// `path` (which may have been deleted since: then its plain URL, which answers 404).
+    #[doc(hidden)]
+    pub fn asset_url(&'static self, index: usize, path: &str) -> Cow<'static, str> {
+        let asset = match self.read() {
+            Some(_) => self.get(path),
+            None => self.asset_at(index).map(AssetRef::from),
+        };
+        match asset {
+            Some(asset) => self.url_of(&asset),
+            #[cfg(feature = "reload")]
+            None => Cow::Owned(format!("{}/{}", self.prefix(), kiln_bake::url_encode(path))),
+            // A baked bundle has every path its derive listed.
+            #[cfg(not(feature = "reload"))]
+            None => Cow::Owned(format!("{}/{path}", self.prefix())),
+        }
+    }
+
+    fn url_of(&'static self, asset: &AssetRef) -> Cow<'static, str> {
         let base = self.base_url.read().unwrap_or_else(|e| e.into_inner());
-        Some(match base.as_deref() {
+        match base.as_deref() {
             None => match asset.as_static() {
                 Some(asset) => Cow::Borrowed(asset.url()),
                 None => Cow::Owned(asset.url().to_owned()),
             },
             Some(base) => Cow::Owned(format!("{base}/{}", asset.url_path())),
-        })
+        }
     }
 
     /// Makes [`url`](Self::url) point at `base` (a CDN, or a server of exported files) instead of

@@ -30,6 +30,8 @@ pub struct DiskOptions {
     pub exclude: &'static [&'static str],
     /// The `Content-Encoding` tokens of the codecs to compress with.
     pub codecs: &'static [&'static str],
+    /// Whether references in CSS and JavaScript are rewritten to fingerprinted names.
+    pub rewrite: bool,
 }
 
 /// Without the `reload` feature there is no disk source: this type has no values, and every
@@ -96,6 +98,36 @@ mod enabled {
     struct Entry {
         stamp: Stamp,
         asset: Arc<Asset>,
+        /// The files whose fingerprints were inserted into it, with their hashes then: the
+        /// entry is current only while theirs are too.
+        depends_on: Vec<(String, String)>,
+    }
+
+    thread_local! {
+        /// The files being read on this thread, outermost first: a reference back to one of
+        /// them closes a cycle and is left as written (as a baked bundle leaves it).
+        static READING: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// Marks `path` as being read on this thread until dropped.
+    struct Reading;
+
+    impl Reading {
+        fn enter(path: &str) -> Option<Reading> {
+            READING.with_borrow_mut(|reading| {
+                if reading.iter().any(|p| p == path) {
+                    return None;
+                }
+                reading.push(path.to_owned());
+                Some(Reading)
+            })
+        }
+    }
+
+    impl Drop for Reading {
+        fn drop(&mut self) {
+            READING.with_borrow_mut(|reading| reading.pop());
+        }
     }
 
     /// What says a file may have changed, or be another file: a symbolic link pointed
@@ -239,6 +271,10 @@ mod enabled {
         /// inside the folder then, and a file that is now another one (a link pointed
         /// elsewhere) has another device or inode, so it is resolved and checked again.
         fn plain(&self, path: &str) -> Option<AssetRef> {
+            // A file being read on this thread is reached again through a cycle of references.
+            if READING.with_borrow(|reading| reading.iter().any(|p| p == path)) {
+                return None;
+            }
             // An absolute path would replace the folder in `join` (the containment check below
             // would refuse it anyway).
             if path.is_empty() || path.starts_with('/') || !crate::service::path::is_safe(path) {
@@ -267,11 +303,23 @@ mod enabled {
             }
         }
 
-        /// The version of `path` read when the file had `stamp`, if it is the one kept.
+        /// The version of `path` read when the file had `stamp`, if it is the one kept and the
+        /// files it refers to still have the fingerprints it names.
         fn cached(&self, path: &str, stamp: Stamp) -> Option<AssetRef> {
-            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            let entry = cache.get(path).filter(|entry| entry.stamp == stamp)?;
-            Some(AssetRef::shared(Arc::clone(&entry.asset)))
+            let (asset, depends_on) = {
+                let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+                let entry = cache.get(path).filter(|entry| entry.stamp == stamp)?;
+                if entry.depends_on.is_empty() {
+                    return Some(AssetRef::shared(Arc::clone(&entry.asset)));
+                }
+                (Arc::clone(&entry.asset), entry.depends_on.clone())
+            };
+            // Outside the lock: looking a target up may read it.
+            let _reading = Reading::enter(path)?;
+            depends_on
+                .iter()
+                .all(|(target, hash)| self.plain(target).is_some_and(|asset| asset.hash() == hash))
+                .then(|| AssetRef::shared(asset))
         }
 
         fn forget(&self, path: &str) {
@@ -288,18 +336,86 @@ mod enabled {
                 path: path.to_owned(),
                 source: file.to_owned(),
             };
-            let (baked, bytes) =
-                kiln_bake::bake_in_memory(&source, &self.codecs, Effort::Fast).ok()?;
-            let asset = Arc::new(self.make(baked, bytes)?);
+            let bytes = std::fs::read(file).ok()?;
+            let (insertions, depends_on) = match self.options.rewrite {
+                true => self.references(path, &bytes),
+                false => (Vec::new(), Vec::new()),
+            };
+            let asset = if insertions.is_empty() {
+                let (baked, bytes) =
+                    kiln_bake::bake_bytes(&source, bytes, &self.codecs, Effort::Fast).ok()?;
+                self.make(baked, bytes)?
+            } else {
+                let insertions: Vec<(usize, &str)> =
+                    insertions.iter().map(|(at, h)| (*at, h.as_str())).collect();
+                let rewritten = kiln_bake::insert_fingerprints(&bytes, &insertions);
+                let (baked, rewritten) =
+                    kiln_bake::bake_bytes(&source, rewritten, &self.codecs, Effort::Fast).ok()?;
+                let baked_name = baked.fingerprinted.clone();
+                let (written, bytes) =
+                    kiln_bake::bake_bytes(&source, bytes, &self.codecs, Effort::Fast).ok()?;
+                let mut asset = self.make(baked, rewritten)?;
+                // The plain path serves the file as written; its fingerprinted name is the
+                // rewritten file's (where the current version lives).
+                let written = BakedFile {
+                    fingerprinted: baked_name,
+                    ..written
+                };
+                asset.set_as_written(self.make(written, bytes)?);
+                asset
+            };
+            let asset = Arc::new(asset);
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             cache.insert(
                 path.to_owned(),
                 Entry {
                     stamp,
                     asset: Arc::clone(&asset),
+                    depends_on,
                 },
             );
             Some(AssetRef::shared(asset))
+        }
+
+        /// Where the file at `path` with these `bytes` gets fingerprints inserted (offset,
+        /// target's hash), and the targets with their hashes, as kiln-bake rewrites a baked
+        /// bundle. References in a cycle, and ones that resolve to no file, stay as written.
+        #[allow(clippy::type_complexity)]
+        fn references(
+            &self,
+            path: &str,
+            bytes: &[u8],
+        ) -> (Vec<(usize, String)>, Vec<(String, String)>) {
+            let (mut insertions, mut depends_on) = (Vec::new(), Vec::new());
+            if !kiln_bake::can_refer(path) {
+                return (insertions, depends_on);
+            }
+            let Some(_reading) = Reading::enter(path) else {
+                return (insertions, depends_on);
+            };
+            let hashes = std::cell::RefCell::new(HashMap::<String, Option<String>>::new());
+            let hash_of = |target: &str| -> Option<String> {
+                if let Some(known) = hashes.borrow().get(target) {
+                    return known.clone();
+                }
+                let hash = self.plain(target).map(|asset| asset.hash().to_owned());
+                hashes.borrow_mut().insert(target.to_owned(), hash.clone());
+                hash
+            };
+            for reference in kiln_bake::references(path, bytes) {
+                let resolution =
+                    kiln_bake::resolve(path, &reference, self.options.prefix, |target| {
+                        hash_of(target).is_some()
+                    });
+                if let kiln_bake::Resolution::Local { target, insert_at } = resolution
+                    && let Some(hash) = hash_of(&target)
+                {
+                    insertions.push((insert_at, hash.clone()));
+                    depends_on.push((target, hash));
+                }
+            }
+            insertions.sort_by_key(|(at, _)| *at);
+            (insertions, depends_on)
         }
 
         /// An [`Asset`] of what kiln-bake made, laid out as a baked bundle's are.

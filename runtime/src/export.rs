@@ -48,7 +48,8 @@ impl std::error::Error for ExportError {
 }
 
 impl Bundle {
-    /// Writes every asset into `dir` under its plain and its fingerprinted name, each encoded
+    /// Writes every asset into `dir` under its plain name (as written) and its fingerprinted name
+    /// (with references rewritten, see [`Asset::as_written`](crate::Asset::as_written)), each encoded
     /// variant as a sibling with the encoding's extension (`app.css.br`, `app.css.gz`,
     /// `app.css.zst`), and `staticfiles.json` (`{"paths": {...}, "version": "1.0"}`).
     ///
@@ -74,8 +75,13 @@ impl Bundle {
         let dir = dir.as_ref();
         let mut report = Exported::default();
         for asset in self.iter() {
-            for name in [asset.path(), asset.fingerprinted_path()] {
-                for variant in asset.encodings() {
+            // The plain name serves the file as written, the fingerprinted one the file with its
+            // references rewritten (the same file unless it has any).
+            for (name, form) in [
+                (asset.path(), asset.as_written()),
+                (asset.fingerprinted_path(), &*asset),
+            ] {
+                for variant in form.encodings() {
                     let file = match variant.encoding().file_extension() {
                         None => dir.join(name),
                         Some(ext) => dir.join(format!("{name}.{ext}")),

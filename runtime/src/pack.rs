@@ -15,7 +15,7 @@ use http::HeaderValue;
 use crate::asset::{Asset, Encoding, Variant};
 
 const MAGIC: &[u8; 8] = b"KILNPACK";
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 
 /// Reads little-endian numbers off a byte slice; running off the end is a corrupt pack.
 struct Cursor<'a> {
@@ -104,6 +104,8 @@ struct Record {
     /// Where its content hash ends, after `start` (it follows the SRI string).
     hash_end: usize,
     compressed_only: bool,
+    /// The file as written of the record before, whose references were rewritten.
+    as_written: bool,
     identity: Raw,
     variants: usize,
 }
@@ -159,7 +161,8 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Loaded {
                 *end = cursor.u16();
             }
             let hash_end = usize::from(cursor.u16());
-            let compressed_only = cursor.u8() != 0;
+            let flags = cursor.u8();
+            let (compressed_only, as_written) = (flags & 1 != 0, flags & 2 != 0);
             let identity = raw(&mut cursor, chunks);
             let variants = usize::from(cursor.u8());
             if text.get(start..start + hash_end).is_none() || usize::from(ends[5]) > hash_end {
@@ -170,6 +173,7 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Loaded {
                 ends,
                 hash_end,
                 compressed_only,
+                as_written,
                 identity,
                 variants,
             }
@@ -212,23 +216,31 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Loaded {
             value(decimal),
         )
     };
-    let assets = each(&records, &raws)
-        .map(|(record, own)| {
-            let content_type = value(types.next().unwrap_or_else(|| corrupt("types")));
-            let identity = represent(&record.identity);
-            let variants = own.iter().map(&mut represent).collect();
-            Asset::new(
-                Arc::clone(&text),
-                record.start,
-                record.ends,
-                content_type,
-                identity,
-                variants,
-                record.compressed_only,
-            )
-        })
-        .collect();
-    Loaded { prefix, assets }
+    let mut assets: Vec<Asset> = Vec::with_capacity(records.len());
+    for (record, asset) in each(&records, &raws).map(|(record, own)| {
+        let content_type = value(types.next().unwrap_or_else(|| corrupt("types")));
+        let identity = represent(&record.identity);
+        let variants = own.iter().map(&mut represent).collect();
+        let asset = Asset::new(
+            Arc::clone(&text),
+            record.start,
+            record.ends,
+            content_type,
+            identity,
+            variants,
+            record.compressed_only,
+        );
+        (record, asset)
+    }) {
+        match assets.last_mut() {
+            Some(rewritten) if record.as_written => rewritten.set_as_written(asset),
+            _ => assets.push(asset),
+        }
+    }
+    Loaded {
+        prefix,
+        assets: assets.into_boxed_slice(),
+    }
 }
 
 /// Each record, with its own variants (the meta lists each asset's in turn).

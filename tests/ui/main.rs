@@ -38,6 +38,14 @@ fn make_fixtures(root: &Path) {
         .unwrap();
     fs::write(large.join("small.txt"), "small").unwrap();
 
+    let graph = dir("graph");
+    fs::write(
+        graph.join("app.css"),
+        ".a { background: url(missing.png) }\n.b { background: url(logo.svg) }\n",
+    )
+    .unwrap();
+    fs::write(graph.join("logo.svg"), "<svg/>").unwrap();
+
     let non_utf8 = dir("non-utf8");
     let name = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"bad\xff.txt");
     fs::write(non_utf8.join(name), "x").unwrap();
