@@ -9,6 +9,7 @@ mod e2e;
 mod export;
 mod filters;
 mod graph;
+mod html;
 mod nginx;
 mod pack;
 mod readme;

@@ -57,14 +57,16 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
 static PAGE: LazyLock<kiln::Page> = LazyLock::new(|| kiln::Page::html(render()));
 
 fn render() -> String {
-    let asset = |path: &str| {
-        let asset = Static::get(path).expect("the asset is in static/");
-        let url = Static::url(path).expect("the asset is in static/");
-        (url, asset.integrity().to_owned())
-    };
-    let (css, css_sri) = asset("css/site.css");
-    let (js, js_sri) = asset("js/app.js");
-    let (logo, _) = asset("img/kiln.svg");
+    // `kiln::asset!` checks each path at compile time (a typo fails the build with a "did you
+    // mean") and renders the tag with the fingerprinted URL and its `integrity`.
+    let css = kiln::asset!(Static, "css/site.css").stylesheet();
+    let logo = kiln::asset!(Static, "img/kiln.svg");
+    let font = kiln::asset!(Static, "fonts/kiln-mark.ttf").preload();
+    // The modules import each other by plain relative names; the import map sends those to the
+    // fingerprinted URLs. It must come before the first module script.
+    let import_map = Static::import_map();
+    let util = kiln::asset!(Static, "js/util.js").modulepreload();
+    let app = kiln::asset!(Static, "js/app.js").module();
     // Empty unless the `reload` feature is on: then the page reloads itself when a file of
     // `static/` is saved.
     let live = Static::live_reload_script();
@@ -97,11 +99,14 @@ fn render() -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Kiln example</title>
 <link rel="icon" href="{logo}" type="image/svg+xml">
-<link rel="stylesheet" href="{css}" integrity="{css_sri}" crossorigin="anonymous">
-<script src="{js}" integrity="{js_sri}" crossorigin="anonymous" defer></script>
+{css}
+{font}
+{import_map}
+{util}
+{app}
 </head>
 <body>
-<header><img src="{logo}" alt="Kiln logo"><h1>Kiln example</h1></header>
+<header><img src="{logo}" alt="Kiln logo"><span class="mark" aria-hidden="true">K</span><h1>Kiln example</h1></header>
 <main>
 <p>{source} <span id="status">script not run</span></p>
 <table>

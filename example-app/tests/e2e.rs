@@ -113,16 +113,50 @@ async fn serves_its_page_and_fingerprinted_assets() {
     assert_eq!(parts.headers["etag"], page_etag.as_str());
 
     let css = attr(page, "rel=\"stylesheet\"", "href");
-    let js = attr(page, "<script", "src");
+    let js = attr(page, "type=\"module\"", "src");
+    let util = attr(page, "rel=\"modulepreload\"", "href");
+    let font = attr(page, "rel=\"preload\"", "href");
     let img = attr(page, "<img", "src");
-    for url in [css, js, img] {
+    for url in [css, js, util, font, img] {
         assert!(url.starts_with("/static/"), "{url}");
         assert!(is_fingerprinted(url), "{url}");
     }
-    assert!(attr(page, "rel=\"stylesheet\"", "integrity").starts_with("sha384-"));
-    assert!(attr(page, "<script", "integrity").starts_with("sha384-"));
+    for tag in [
+        "rel=\"stylesheet\"",
+        "type=\"module\"",
+        "rel=\"modulepreload\"",
+    ] {
+        assert!(attr(page, tag, "integrity").starts_with("sha384-"), "{tag}");
+    }
+    // The import map sends the plain name app.js imports to util.js's fingerprinted URL.
+    assert!(
+        page.contains(&format!("\"/static/js/util.js\":\"{util}\"")),
+        "{page}"
+    );
 
-    for url in [css, js, img] {
+    // The fingerprinted stylesheet names the font and the image by their fingerprinted URLs,
+    // relative to its own; both are served immutable.
+    let (_, stylesheet) = app.get(css, &[]).await;
+    let stylesheet = std::str::from_utf8(&stylesheet).unwrap().to_owned();
+    let font_name = font.rsplit('/').next().unwrap();
+    let img_name = img.rsplit('/').next().unwrap();
+    assert!(
+        stylesheet.contains(&format!("url(../fonts/{font_name})")),
+        "{stylesheet}"
+    );
+    assert!(
+        stylesheet.contains(&format!("url(\"../img/{img_name}\")")),
+        "{stylesheet}"
+    );
+    let (parts, plain_css) = app.get("/static/css/site.css", &[]).await;
+    assert_eq!(parts.status, 200);
+    assert!(
+        std::str::from_utf8(&plain_css)
+            .unwrap()
+            .contains("url(../fonts/kiln-mark.ttf)")
+    );
+
+    for url in [css, js, util, font, img] {
         let (parts, plain) = app.get(url, &[]).await;
         assert_eq!(parts.status, 200, "{url}");
         assert_eq!(
@@ -296,7 +330,14 @@ async fn reload_mode_follows_the_folder_and_announces_changes() {
     assert_ne!(new_css, css);
     let (parts, body) = app.get(&new_css, &[]).await;
     assert_eq!(parts.status, 200);
-    assert_eq!(body, edited.as_bytes());
+    // The fingerprinted stylesheet has its references rewritten; the plain one is the file.
+    let body = std::str::from_utf8(&body).unwrap();
+    assert!(
+        body.ends_with("/* edited */\n") && body.contains("url(../fonts/kiln-mark."),
+        "{body}"
+    );
+    let (_, plain) = app.get("/static/css/site.css", &[]).await;
+    assert_eq!(plain, edited.as_bytes());
     let (parts, _) = app.get(&css, &[]).await;
     assert_eq!(parts.status, 404, "the old fingerprint is gone");
 

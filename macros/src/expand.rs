@@ -416,6 +416,19 @@ fn generate(
                     #bundle_static.live_reload_script()
                 }
 
+                /// The URL of `path` with the asset, for its tags (`stylesheet()`, `module()`,
+                /// ...); `kiln::asset!(Self, "...")` gives the same, checked at compile time.
+                #vis fn resolve(path: &str) -> ::core::option::Option<#krate::AssetUrl> {
+                    #bundle_static.resolve(path)
+                }
+
+                /// A `<script type="importmap">` mapping the plain URL of every JavaScript module
+                /// of the bundle to its fingerprinted URL (with `integrity`), so that modules
+                /// importing `./util.js` load the immutable URL.
+                #vis fn import_map() -> ::std::string::String {
+                    #bundle_static.import_map()
+                }
+
                 /// Makes `url()` point at `base` (a CDN) instead of the prefix.
                 #vis fn set_base_url(base: impl ::core::convert::Into<::std::string::String>) {
                     #bundle_static.set_base_url(base)

@@ -431,22 +431,31 @@ impl Bundle {
     /// paths gave at compile time (no lookup by string), or, for a bundle read from disk, of
     /// `path` (which may have been deleted since: then its plain URL, which answers 404).
     #[doc(hidden)]
-    pub fn asset_url(&'static self, index: usize, path: &str) -> Cow<'static, str> {
+    pub fn asset_url(&'static self, index: usize, path: &str) -> crate::AssetUrl {
         let asset = match self.read() {
             Some(_) => self.get(path),
             None => self.asset_at(index).map(AssetRef::from),
         };
-        match asset {
-            Some(asset) => self.url_of(&asset),
+        let url = match &asset {
+            Some(asset) => self.url_of(asset),
             #[cfg(feature = "reload")]
             None => Cow::Owned(format!("{}/{}", self.prefix(), kiln_bake::url_encode(path))),
             // A baked bundle has every path its derive listed.
             #[cfg(not(feature = "reload"))]
             None => Cow::Owned(format!("{}/{path}", self.prefix())),
-        }
+        };
+        crate::AssetUrl::new(url, asset)
     }
 
-    fn url_of(&'static self, asset: &AssetRef) -> Cow<'static, str> {
+    /// The base URL, if one is set.
+    pub(crate) fn base(&self) -> Option<Arc<str>> {
+        self.base_url
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn url_of(&'static self, asset: &AssetRef) -> Cow<'static, str> {
         let base = self.base_url.read().unwrap_or_else(|e| e.into_inner());
         match base.as_deref() {
             None => match asset.as_static() {

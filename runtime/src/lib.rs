@@ -216,8 +216,12 @@ mod bundle;
 mod decode;
 mod disk;
 mod export;
+mod html;
 #[cfg(feature = "reload")]
 mod live;
+#[cfg(feature = "minijinja")]
+#[cfg_attr(docsrs, doc(cfg(feature = "minijinja")))]
+pub mod minijinja;
 mod pack;
 mod page;
 mod service;
@@ -225,6 +229,7 @@ mod service;
 pub use crate::asset::{Asset, AssetRef, Encoding, Variant};
 pub use crate::bundle::{Bundle, Embed, Iter, Match};
 pub use crate::export::{ExportError, Exported};
+pub use crate::html::AssetUrl;
 pub use crate::page::Page;
 pub use crate::service::{AssetBody, ResponseFuture, ServeAssets};
 
@@ -244,9 +249,10 @@ pub use kiln_macros::Embed;
 /// The fingerprinted URL of a file of a bundle, checked at compile time:
 /// `kiln::asset!(Static, "css/app.css")`.
 ///
-/// The value is a `Cow<'static, str>` (it derefs to `str` and is `Display`) equal to what
-/// `Static::url("css/app.css")` returns, base URL included, but found without a lookup by string
-/// at run time: the path's place in the bundle is worked out while compiling. A path that is not
+/// The value is a [`kiln::AssetUrl`](AssetUrl) (it derefs to `str` and is `Display`) equal to
+/// what `Static::url("css/app.css")` returns, base URL included, but found without a lookup by
+/// string at run time; it also renders the asset's tags with their `integrity`
+/// ([`AssetUrl::stylesheet`], [`AssetUrl::module`], ...): the path's place in the bundle is worked out while compiling. A path that is not
 /// a file of the bundle fails the build, pointing at the string, with a "did you mean" when a path
 /// of the bundle is close:
 ///
