@@ -397,22 +397,15 @@ pub struct AssetRef(Inner);
 #[derive(Clone)]
 enum Inner {
     Static(&'static Asset),
+    #[cfg_attr(not(feature = "reload"), allow(dead_code))]
     Shared(Arc<Asset>),
 }
 
 impl AssetRef {
     /// A handle to a shared asset.
+    #[cfg_attr(not(feature = "reload"), allow(dead_code))]
     pub(crate) fn shared(asset: Arc<Asset>) -> Self {
         AssetRef(Inner::Shared(asset))
-    }
-
-    /// The file as written of a rewritten asset (see [`Asset::as_written`]); `None` for an asset
-    /// that was not rewritten.
-    pub(crate) fn written_ref(&self) -> Option<AssetRef> {
-        match &self.0 {
-            Inner::Static(asset) => asset.as_written.as_deref().map(AssetRef::from),
-            Inner::Shared(asset) => asset.as_written.clone().map(AssetRef::shared),
-        }
     }
 
     /// The asset, for as long as the program runs, when it is baked into the binary; `None`

@@ -325,26 +325,13 @@ impl Bundle {
         &'static self,
         path: &str,
     ) -> Option<(AssetRef, bool, Option<usize>)> {
-        let (asset, fingerprinted, index) = match self.read() {
-            Some(disk) => {
-                let (asset, fingerprinted) = disk.lookup_mounted(path)?;
-                (asset, fingerprinted, None)
-            }
-            None => {
-                let (index, fingerprinted) = self.slot_mounted(path)?;
-                (
-                    AssetRef::from(self.asset_at(index)?),
-                    fingerprinted,
-                    Some(index),
-                )
-            }
-        };
-        // The plain path of a rewritten file serves it as written. Its heads are not among the
-        // bundle's prepared ones (which are the rewritten asset's): no index.
-        match asset.written_ref() {
-            Some(written) if !fingerprinted => Some((written, false, None)),
-            _ => Some((asset, fingerprinted, index)),
+        if let Some(disk) = self.read() {
+            let (asset, fingerprinted) = disk.lookup_mounted(path)?;
+            return Some((asset, fingerprinted, None));
         }
+        let (index, fingerprinted) = self.slot_mounted(path)?;
+        let asset = AssetRef::from(self.asset_at(index)?);
+        Some((asset, fingerprinted, Some(index)))
     }
 
     /// Whether the request path `path` (as [`find_mounted`](Self::find_mounted) takes it, with no

@@ -96,6 +96,8 @@
 //! | `include = "glob"`, `exclude = "glob"` | repeatable; matched against the `/`-separated path in the folder; `*` stops at `/`, `**` does not; a pattern without `/` matches any single name, e.g. `exclude = "*.map"` | every file but hidden ones |
 //! | `compress(br, gzip, zstd)`, `compress(none)` | which precompressed variants to build | `br`, `gzip` (and `zstd` with its feature) |
 //! | `compressed_only`, `compressed_only(min_size = 4096)` | store no identity bytes for files (of at least `min_size` bytes) that have a `br` or `gzip` variant; see below | off |
+//! | `rewrite = false` | serve CSS and JavaScript as written, without rewriting their references (see [The asset graph](#the-asset-graph)) | `true` |
+//! | `dangling = "warn"`, `"error"`, `"allow"` | what a reference that names no file of the bundle is: a compile-time warning naming the file and the URL, a compile error, or nothing | `"warn"` |
 //! | `crate = "path::to::kiln"` | where `kiln` is, for crates that re-export it | `::kiln` |
 //!
 //! Files and folders whose name starts with `.` are left out unless an `include` pattern matches
@@ -103,9 +105,60 @@
 //!
 //! # Generated items
 //!
-//! `get(path)`, `url(path)`, `iter()`, `manifest_json()`, `service()` and `set_base_url(base)` as
-//! inherent functions of the struct, and an implementation of [`Embed`] for generic code
+//! `get(path)`, `url(path)`, `resolve(path)` (the URL with the asset, for its tags), `iter()`,
+//! `manifest_json()`, `import_map()`, `service()`, `live_reload_script()` and
+//! `set_base_url(base)` as inherent functions of the struct (`router()` too with the `axum`
+//! feature), and an implementation of [`Embed`] for generic code
 //! (`Static::bundle()` gives the [`Bundle`], with `export(dir)` among others).
+//!
+//! # The asset graph
+//!
+//! A fingerprinted URL may be cached forever only if everything it loads is fingerprinted too: a
+//! stylesheet that says `url(../img/logo.png)` would load the logo from its plain, revalidated
+//! URL, and a new logo would not change the stylesheet's fingerprint. So, as Django's
+//! `ManifestStaticFilesStorage` does, Kiln rewrites references at build time:
+//!
+//! - in CSS: `url(...)` (quoted or not), `@import "..."`, strings in `image-set()`, and
+//!   `/*# sourceMappingURL=... */`; in JavaScript: the trailing `//# sourceMappingURL=...`.
+//!   CSS is read with Servo's `cssparser` tokenizer, so references in comments and strings are
+//!   not taken for real ones.
+//! - a reference that resolves, relative to the referring file (or, starting with the prefix,
+//!   `/static/...`, to the bundle), to a file of the bundle gets that file's fingerprint
+//!   inserted: `url(../img/logo.png?v=2#top)` becomes `url(../img/logo.3f2a9c1e8b47.png?v=2#top)`.
+//!   Nothing else in the file changes. Data URIs, absolute and protocol-relative URLs, fragments
+//!   and root-relative paths outside the prefix are left alone.
+//! - files are rewritten in dependency order, so a new logo changes the fingerprint of every
+//!   stylesheet that uses it, and of every stylesheet that `@import`s those. A cycle of imports
+//!   is reported (its references stay as written), not looped on. A reference to a file the
+//!   bundle does not have is a warning (`dangling = "error"` makes it an error).
+//!
+//! The fingerprinted URL serves the rewritten bytes; its [`Asset::hash`], ETag, SRI
+//! [`integrity`](Asset::integrity) and compressed variants are those of the rewritten bytes. The
+//! plain URL serves the file exactly as written ([`Asset::as_written`]). `rewrite = false` turns it
+//! off per bundle. Reload mode rewrites the same way, on each request, and follows edits of the
+//! files referred to.
+//!
+//! JavaScript modules that import each other (`import "./util.js"`) are not rewritten: a page
+//! includes the bundle's [import map](Bundle::import_map), which sends each module's plain URL to
+//! its fingerprinted one.
+//!
+//! In templates, [`asset!`] gives a fingerprinted URL checked at compile time, and [`AssetUrl`]
+//! renders the `<link>` and `<script>` tags with `integrity`; the `minijinja` feature adds the
+//! same to minijinja templates (the [`minijinja`](crate::minijinja) module):
+//!
+//! ```
+//! #[derive(kiln::Embed)]
+//! #[kiln(folder = "static")]
+//! struct Static;
+//!
+//! let head = format!(
+//!     "{}\n{}\n{}",
+//!     kiln::asset!(Static, "css/app.css").stylesheet(),
+//!     Static::import_map(),
+//!     kiln::asset!(Static, "js/app.js").module(),
+//! );
+//! assert!(head.contains(r#"<script type="module" src="/static/js/app."#));
+//! ```
 //!
 //! # Binary size: `compressed_only`
 //!

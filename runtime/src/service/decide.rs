@@ -49,6 +49,18 @@ pub(crate) struct Found {
     pub(crate) index: Option<usize>,
 }
 
+impl Found {
+    /// What the URL serves: the asset under its fingerprinted URL, the file as written under
+    /// its plain one (the same unless references in it were rewritten).
+    pub(crate) fn served(&self) -> &crate::Asset {
+        if self.immutable {
+            &self.asset
+        } else {
+            self.asset.as_written()
+        }
+    }
+}
+
 pub(crate) fn decide(
     method: &Method,
     uri: &Uri,
@@ -67,7 +79,7 @@ pub(crate) fn decide(
         Err(Miss::NotFound) => return Decision::NotFound,
     };
     let fields = Fields::new(headers);
-    let asset = &*found.asset;
+    let asset = found.served();
     let variant = negotiate::choose(asset, &fields);
     let etag = asset.representation(variant).etag_bytes();
 

@@ -41,7 +41,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             let len = bytes.len();
             let mut res = response(StatusCode::PARTIAL_CONTENT, body(bytes, is_head));
             let headers = res.headers_mut();
-            let variant = found.asset.representation(variant);
+            let variant = found.served().representation(variant);
             representation_headers(headers, &found, variant, config);
             if let Some(value) = formatted(format_args!("{len}")) {
                 headers.insert(CONTENT_LENGTH, value);
@@ -64,7 +64,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
         Decision::RangeNotSatisfiable { found } => {
             let mut res = error(StatusCode::RANGE_NOT_SATISFIABLE, is_head);
             let headers = res.headers_mut();
-            if let Some(value) = formatted(format_args!("bytes */{}", found.asset.len())) {
+            if let Some(value) = formatted(format_args!("bytes */{}", found.served().len())) {
                 headers.insert(CONTENT_RANGE, value);
             }
             headers.insert(ACCEPT_RANGES, BYTES);
@@ -133,7 +133,7 @@ fn head_for(kind: Kind, found: &Found, variant: usize, config: &Config) -> Parts
         .map(|cell| cell.get_or_init(|| Prepared::new(found, config)));
     match prepared.and_then(|p| p.get(kind, found.immutable, variant)) {
         Some(head) => head.clone(),
-        None => build_head(kind, found, found.asset.representation(variant), config),
+        None => build_head(kind, found, found.served().representation(variant), config),
     }
 }
 
@@ -160,8 +160,8 @@ impl Prepared {
                 immutable,
                 ..found.clone()
             };
-            std::iter::once(&found.asset.identity)
-                .chain(found.asset.variants())
+            std::iter::once(&found.served().identity)
+                .chain(found.served().variants())
                 .map(|variant| build_head(kind, &found, variant, config))
                 .collect()
         };
@@ -210,9 +210,9 @@ fn response(status: StatusCode, body: AssetBody) -> Response<AssetBody> {
 /// (decoded on first use for a compressed-only asset).
 fn bytes_of(found: &Found, variant: usize) -> Bytes {
     if variant == 0 {
-        found.asset.identity_bytes()
+        found.served().identity_bytes()
     } else {
-        found.asset.representation(variant).shared()
+        found.served().representation(variant).shared()
     }
 }
 
@@ -231,11 +231,11 @@ fn representation_headers(
     variant: &Variant,
     config: &Config,
 ) {
-    headers.insert(CONTENT_TYPE, found.asset.content_type_header());
+    headers.insert(CONTENT_TYPE, found.served().content_type_header());
     headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
     headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-    if !found.asset.variants().is_empty() {
+    if !found.served().variants().is_empty() {
         headers.insert(VARY, ACCEPT_ENCODING);
     }
     extend(headers, &config.headers);
@@ -251,7 +251,7 @@ fn not_modified_headers(
 ) {
     headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
-    if !found.asset.variants().is_empty() {
+    if !found.served().variants().is_empty() {
         headers.insert(VARY, ACCEPT_ENCODING);
     }
     extend(headers, &config.headers);
