@@ -316,6 +316,7 @@ fn rewrite_file(
     file.rewrite = Some(Box::new(Rewrite {
         bytes: stored,
         as_written,
+        insertions: insertions.iter().map(|(at, _)| *at as u64).collect(),
     }));
     Ok(())
 }

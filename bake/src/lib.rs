@@ -153,6 +153,10 @@ pub struct Rewrite {
     pub bytes: Stored,
     /// The file as written (its source's bytes), which its plain name serves.
     pub as_written: Representation,
+    /// Where, in the file as written, `.` and 12 hex digits were inserted, in order: removing
+    /// those 13 bytes at each gives the file as written back from the rewritten bytes (which is
+    /// how a baked binary stores both forms for the price of one).
+    pub insertions: Vec<u64>,
 }
 
 /// The hashes, length and variants of one form of a file.

@@ -32,7 +32,7 @@ use crate::{BakedFile, Cache, Codec, Error, Stored, url_encode};
 /// The first bytes of every meta file.
 const MAGIC: &[u8; 8] = b"KILNPACK";
 /// The layout version; `kiln` refuses any other.
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 /// A chunk is closed once it holds this much.
 const CHUNK_MAX: u64 = 1 << 20;
@@ -171,7 +171,9 @@ pub fn write_pack(
     cache: &Cache,
 ) -> Result<Pack, Error> {
     // A rewritten file is two records: what its fingerprinted name serves, then the file as
-    // written, which its plain name serves.
+    // written, which its plain name serves. The second stores its compressed variants but not
+    // its identity bytes: they are the first's with the inserted fingerprints taken out, which
+    // `kiln` does on first use, so that a binary does not hold every rewritten file twice.
     let records: Vec<Cow<'_, BakedFile>> = files
         .iter()
         .flat_map(|f| {
@@ -181,6 +183,10 @@ pub fn write_pack(
         .collect();
     let files: Vec<&BakedFile> = records.iter().map(|r| &**r).collect();
     let files = &files[..];
+    // Which records are such derived forms: the one after a rewritten file.
+    let derived: Vec<bool> = (0..files.len())
+        .map(|i| i > 0 && files[i - 1].rewrite.is_some())
+        .collect();
     let dir = cache.dir().join("pack");
     let cache_error = |path: &Path| {
         let path = path.to_owned();
@@ -191,8 +197,9 @@ pub fn write_pack(
     let mut located: HashMap<String, Location> = HashMap::new();
     let mut chunks = vec![Chunk::new()];
     let mut chunk_len = 0u64;
-    for file in files {
-        for content in stored(file, options.compressed_only) {
+    for (file, &derived) in files.iter().zip(&derived) {
+        let contents = stored(file, options.compressed_only);
+        for content in contents.filter(|c| !(derived && c.variant.is_none())) {
             let key = content.key();
             if located.contains_key(&key) {
                 continue;
@@ -243,7 +250,7 @@ pub fn write_pack(
         chunk_paths.push(path);
     }
 
-    let body = meta(files, options, &located)?;
+    let body = meta(files, &derived, options, &located)?;
     // Named by the layout version too: a pack of another version is another file.
     let name = Sha256::new()
         .chain_update(VERSION.to_le_bytes())
@@ -289,13 +296,16 @@ pub fn write_pack(
 /// header   assets:u32 variants:u32 text_len:u32 prefix_len:u32
 /// text     text_len bytes of UTF-8: the prefix, then each asset's strings
 /// assets   assets x { text_off:u32 ends:[u16; 7] flags:u8 identity:VARIANT
-///                     variant_count:u8 }
+///                     variant_count:u8 insertion_count:u32 }
 /// variants variants x VARIANT, each asset's in turn
+/// inserts  insertion_count x u32 for each asset in turn: where fingerprints were inserted
 /// VARIANT  encoding:u8 chunk:u32 offset:u32 bytes_len:u32 len:u64
 /// ```
 ///
 /// A file whose references were rewritten has two records: the first describes the rewritten
-/// bytes (its fingerprinted name), the second, flagged, the file as written (its plain name).
+/// bytes (its fingerprinted name) and lists where fingerprints were inserted; the second, flagged,
+/// describes the file as written (its plain name), whose bytes are not stored: they are the
+/// first's without the insertions.
 ///
 /// An asset's strings are its path, fingerprinted path, URL start (prefix and `/`), URL path,
 /// content type, SRI string and content hash (hex), back to back; `ends` says where each ends,
@@ -306,6 +316,7 @@ pub fn write_pack(
 /// file's length).
 fn meta(
     files: &[&BakedFile],
+    derived: &[bool],
     options: &PackOptions<'_>,
     located: &HashMap<String, Location>,
 ) -> Result<Vec<u8>, Error> {
@@ -314,6 +325,7 @@ fn meta(
 
     let mut assets = Vec::new();
     let mut variants = Vec::new();
+    let mut removals = Vec::new();
     let mut variant_count = 0u32;
     for (index, &file) in files.iter().enumerate() {
         let too_large = || Error::TooLarge(file.source.clone());
@@ -338,18 +350,17 @@ fn meta(
             let end = u16::try_from(len).map_err(|_| too_large())?;
             assets.extend_from_slice(&end.to_le_bytes());
         }
-        // Bit 0: compressed-only; bit 1: the file as written of the record before (see
-        // `write_pack`).
-        let as_written = file.rewrite.is_none()
-            && files
-                .get(index.wrapping_sub(1))
-                .is_some_and(|before| before.path == file.path);
+        // Bit 0: compressed-only; bit 1: the file as written of the record before, whose
+        // bytes are the record before's with its insertions removed (see `write_pack`).
+        let as_written = derived[index];
+        let lazy = lazy && !as_written;
         assets.push(u8::from(lazy) | (u8::from(as_written) << 1));
 
         // Whether the pack holds the identity bytes: the first content `stored` yields.
-        let identity_stored = stored(file, options.compressed_only)
-            .next()
-            .is_some_and(|c| c.variant.is_none());
+        let identity_stored = !as_written
+            && stored(file, options.compressed_only)
+                .next()
+                .is_some_and(|c| c.variant.is_none());
         let variant = |out: &mut Vec<u8>, code: u8, content: Content<'_>, is_stored: bool| {
             let len = content.len();
             let place = is_stored.then(|| located.get(&content.key())).flatten();
@@ -369,6 +380,15 @@ fn meta(
         };
         variant(&mut assets, 0, identity, identity_stored);
         assets.push(u8::try_from(file.variants.len()).map_err(|_| too_large())?);
+        // The insertions to remove, for the record after (the file as written).
+        let insertions = file.rewrite.as_ref().map_or(&[][..], |r| &r.insertions[..]);
+        put_u32(
+            &mut assets,
+            u32::try_from(insertions.len()).map_err(|_| too_large())?,
+        );
+        for &at in insertions {
+            put_u32(&mut removals, u32::try_from(at).map_err(|_| too_large())?);
+        }
         for (i, v) in file.variants.iter().enumerate() {
             // The codes `kiln`'s `Encoding::from_pack_code` reads (identity is 0); the pack
             // tests read every codec back through it.
@@ -394,6 +414,7 @@ fn meta(
     out.extend_from_slice(text.as_bytes());
     out.extend_from_slice(&assets);
     out.extend_from_slice(&variants);
+    out.extend_from_slice(&removals);
     Ok(out)
 }
 

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -82,6 +83,10 @@ pub(crate) fn expand(input: &Input) -> TokenStream {
 fn missing_message(name: &str, path: &str) -> String {
     let mut message = format!("kiln: `{path}` is not a file of the bundle `{name}`");
     let paths = known_paths(name);
+    // The usual case: the path is there, and the message will not be shown.
+    if paths.iter().any(|p| p == path) {
+        return message;
+    }
     match crate::attr::closest(path, paths.iter().map(String::as_str)) {
         Some(close) => message.push_str(&format!("; did you mean `{close}`?")),
         None => {
@@ -150,10 +155,15 @@ fn fnv(bytes: &[u8]) -> u64 {
     })
 }
 
+/// How long a walk of a folder is reused: a compiler process expands many `asset!`s at once, but
+/// an IDE's macro server lives for hours while files come and go.
+const WALK_REUSE: Duration = Duration::from_secs(5);
+
 /// The paths of the bundles of structs called `name`: those of this crate if the registry has
-/// any, else all. Folders are walked once per compiler process.
+/// any, else all.
 fn known_paths(name: &str) -> Vec<String> {
-    static WALKED: Mutex<Option<HashMap<PathBuf, Vec<String>>>> = Mutex::new(None);
+    type Walks = HashMap<PathBuf, (Instant, Vec<String>)>;
+    static WALKED: Mutex<Option<Walks>> = Mutex::new(None);
     let Ok(dir) = std::fs::read_dir(registry_dir(name)) else {
         return Vec::new();
     };
@@ -185,13 +195,19 @@ fn known_paths(name: &str) -> Vec<String> {
     let walked = walked.get_or_insert_with(HashMap::new);
     let mut paths = Vec::new();
     for entry in entries.iter().filter(|e| !local || e.manifest_dir == here) {
-        let files = walked.entry(entry.folder.clone()).or_insert_with(|| {
-            kiln_bake::Filter::new(&entry.include, &entry.exclude)
-                .and_then(|filter| kiln_bake::scan(&entry.folder, &filter))
-                .map(|files| files.into_iter().map(|f| f.path).collect())
-                .unwrap_or_default()
-        });
-        paths.extend(files.iter().cloned());
+        let walk = walked
+            .entry(entry.folder.clone())
+            .or_insert_with(|| (Instant::now(), Vec::new()));
+        if walk.1.is_empty() || walk.0.elapsed() > WALK_REUSE {
+            *walk = (
+                Instant::now(),
+                kiln_bake::Filter::new(&entry.include, &entry.exclude)
+                    .and_then(|filter| kiln_bake::scan(&entry.folder, &filter))
+                    .map(|files| files.into_iter().map(|f| f.path).collect())
+                    .unwrap_or_default(),
+            );
+        }
+        paths.extend(walk.1.iter().cloned());
     }
     paths
 }

@@ -184,8 +184,31 @@ pub struct Asset {
     decoded: OnceLock<Bytes>,
     /// When references in the file were rewritten to fingerprinted names: the file as written,
     /// which its plain path serves.
-    as_written: Option<Arc<Asset>>,
+    as_written: Option<Box<Written>>,
+    /// Where fingerprints were inserted, in the file as written, until
+    /// [`derive_as_written`](Self::derive_as_written) takes them.
+    insertions: Box<[u32]>,
 }
+
+/// The file as written of a rewritten asset.
+// Held in a `Box`, and only by rewritten assets: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Written {
+    /// Read as it is (reload mode).
+    Ready(Asset),
+    /// Made on first use from the rewritten bytes, with the inserted fingerprints taken out (a
+    /// baked bundle stores the rewritten bytes only): `template` has its paths, type, hashes and
+    /// entity tag, `removals` says where the insertions are.
+    Derived {
+        template: Asset,
+        removals: Box<[u32]>,
+        made: OnceLock<Asset>,
+    },
+}
+
+/// The length of each insertion: `.` and 12 hex digits.
+const INSERTION_LEN: usize = 13;
 
 impl PartialEq for Asset {
     fn eq(&self, other: &Self) -> bool {
@@ -218,12 +241,63 @@ impl Asset {
             compressed_only,
             decoded: OnceLock::new(),
             as_written: None,
+            insertions: Box::new([]),
         }
     }
 
     /// Records `written` as the file as written of this (rewritten) asset.
+    #[cfg_attr(not(feature = "reload"), allow(dead_code))]
     pub(crate) fn set_as_written(&mut self, written: Asset) {
-        self.as_written = Some(Arc::new(written));
+        self.as_written = Some(Box::new(Written::Ready(written)));
+    }
+
+    /// Records where fingerprints were inserted into this asset's bytes.
+    pub(crate) fn set_insertions(&mut self, insertions: Box<[u32]>) {
+        self.insertions = insertions;
+    }
+
+    /// Records `template` as the description of the file as written, whose bytes are made on
+    /// first use from this asset's, without the insertions.
+    pub(crate) fn derive_as_written(&mut self, template: Asset) {
+        self.as_written = Some(Box::new(Written::Derived {
+            template,
+            removals: std::mem::take(&mut self.insertions),
+            made: OnceLock::new(),
+        }));
+    }
+
+    /// The file as written, made from this asset's bytes with `removals` taken out; its
+    /// variants were stored.
+    fn derive(&self, template: &Asset, removals: &[u32]) -> Asset {
+        let rewritten = self.identity_bytes();
+        let mut bytes = Vec::with_capacity(template.len());
+        let mut done = 0;
+        for (k, &at) in removals.iter().enumerate() {
+            let at = (at as usize + k * INSERTION_LEN).clamp(done, rewritten.len());
+            bytes.extend_from_slice(&rewritten[done..at]);
+            done = (at + INSERTION_LEN).min(rewritten.len());
+        }
+        bytes.extend_from_slice(&rewritten[done..]);
+        // The build recorded the length; the header follows the bytes whatever happens.
+        debug_assert_eq!(bytes.len(), template.len(), "{}", template.path());
+        let identity = Variant {
+            len: bytes.len(),
+            len_header: HeaderValue::from(bytes.len()),
+            bytes: Bytes::from(bytes),
+            ..template.identity.clone()
+        };
+        Asset {
+            text: Arc::clone(&template.text),
+            start: template.start,
+            ends: template.ends,
+            content_type: template.content_type.clone(),
+            identity,
+            variants: template.variants.clone(),
+            compressed_only: false,
+            decoded: OnceLock::new(),
+            as_written: None,
+            insertions: Box::new([]),
+        }
     }
 
     /// The file exactly as it is in the folder, which the asset's plain path serves.
@@ -233,8 +307,19 @@ impl Asset {
     /// [`bytes`](Self::bytes), [`hash`](Self::hash) and [`integrity`](Self::integrity) are those
     /// of the rewritten bytes, which its fingerprinted URL serves. For such a file this returns
     /// the file as written; for every other file, the asset itself.
+    ///
+    /// In a baked bundle the bytes of the file as written are made from the rewritten bytes on
+    /// first use (the binary stores them once); its hashes and compressed variants are stored.
     pub fn as_written(&self) -> &Asset {
-        self.as_written.as_deref().unwrap_or(self)
+        match self.as_written.as_deref() {
+            None => self,
+            Some(Written::Ready(asset)) => asset,
+            Some(Written::Derived {
+                template,
+                removals,
+                made,
+            }) => made.get_or_init(|| self.derive(template, removals)),
+        }
     }
 
     /// Whether references in the file were rewritten (see [`as_written`](Self::as_written)).

@@ -15,7 +15,7 @@ use http::HeaderValue;
 use crate::asset::{Asset, Encoding, Variant};
 
 const MAGIC: &[u8; 8] = b"KILNPACK";
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 /// Reads little-endian numbers off a byte slice; running off the end is a corrupt pack.
 struct Cursor<'a> {
@@ -108,6 +108,8 @@ struct Record {
     as_written: bool,
     identity: Raw,
     variants: usize,
+    /// How many insertions this record lists (for the file as written after it).
+    insertions: usize,
 }
 
 /// A pack, read: the bundle's prefix and its assets.
@@ -165,6 +167,7 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Loaded {
             let (compressed_only, as_written) = (flags & 1 != 0, flags & 2 != 0);
             let identity = raw(&mut cursor, chunks);
             let variants = usize::from(cursor.u8());
+            let insertions = cursor.usize();
             if text.get(start..start + hash_end).is_none() || usize::from(ends[5]) > hash_end {
                 corrupt("text out of bounds");
             }
@@ -176,12 +179,16 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Loaded {
                 as_written,
                 identity,
                 variants,
+                insertions,
             }
         })
         .collect();
     let raws: Vec<Raw> = (0..variant_count)
         .map(|_| raw(&mut cursor, chunks))
         .collect();
+    let mut insertions = records
+        .iter()
+        .map(|record| -> Box<[u32]> { (0..record.insertions).map(|_| cursor.u32()).collect() });
     let prefix = text
         .get(..prefix_len)
         .unwrap_or_else(|| corrupt("prefix"))
@@ -232,9 +239,14 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Loaded {
         );
         (record, asset)
     }) {
+        let removals = insertions.next().unwrap_or_default();
         match assets.last_mut() {
-            Some(rewritten) if record.as_written => rewritten.set_as_written(asset),
-            _ => assets.push(asset),
+            Some(rewritten) if record.as_written => rewritten.derive_as_written(asset),
+            _ => {
+                let mut asset = asset;
+                asset.set_insertions(removals);
+                assets.push(asset);
+            }
         }
     }
     Loaded {

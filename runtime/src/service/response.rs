@@ -155,7 +155,12 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     fn new(found: &Found, config: &Config) -> Box<Self> {
-        let heads = |kind, immutable| -> Vec<Parts> {
+        let heads = |kind, immutable: bool| -> Vec<Parts> {
+            // The plain form of a rewritten file may not be made yet (a baked bundle makes its
+            // bytes on first use): its heads are built per request.
+            if !immutable && found.asset.is_rewritten() {
+                return Vec::new();
+            }
             let found = Found {
                 immutable,
                 ..found.clone()
