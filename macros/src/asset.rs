@@ -54,7 +54,18 @@ pub(crate) fn expand(input: &Input) -> TokenStream {
         .unwrap_or_default();
     let span = path.span();
     if written.starts_with('/') {
-        let fixed = written.trim_start_matches('/');
+        // `/static/css/app.css` (a URL) or `/css/app.css`: suggest the path in the folder.
+        let trimmed = written.trim_start_matches('/');
+        let without_prefix = trimmed.split_once('/').map(|(_, rest)| rest);
+        let known = known_paths(&name);
+        let fixed = match without_prefix {
+            Some(rest)
+                if !known.iter().any(|p| p == trimmed) && known.iter().any(|p| p == rest) =>
+            {
+                rest
+            }
+            _ => trimmed,
+        };
         return syn::Error::new(
             span,
             format!(
