@@ -147,11 +147,85 @@ pub(crate) fn rewrite_all(
             .iter()
             .map(|e| (e.insert_at, files[e.target].hash.clone()))
             .collect();
-        rewrite_file(&mut files[node], &insertions, config, stats)?;
+        rewrite_file(&mut files[node], &insertions, config)?;
     }
+    compress(files, config, stats)?;
     dangling.sort_by(|a, b| (&a.file, &a.url).cmp(&(&b.file, &b.url)));
     dangling.dedup();
     Ok(dangling)
+}
+
+/// One compression job of the graph pass: a form of a file that may refer to others.
+#[derive(Clone, Copy)]
+struct Job {
+    file: usize,
+    /// The rewritten form (else the file as written).
+    rewritten: bool,
+}
+
+/// Compresses both forms of every file that may refer to others (their variants were deferred
+/// to this pass: see `defers_variants`), all at once on every thread, so that an edited
+/// stylesheet's two forms are compressed side by side.
+fn compress(files: &mut [BakedFile], config: &Config, stats: &mut Stats) -> Result<(), Error> {
+    let jobs: Vec<Job> = files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            crate::defers_variants(&f.path, config) && !crate::is_precompressed_type(&f.path)
+        })
+        .flat_map(|(i, f)| {
+            let rewritten = f.rewrite.is_some().then_some(Job {
+                file: i,
+                rewritten: true,
+            });
+            std::iter::once(Job {
+                file: i,
+                rewritten: false,
+            })
+            .chain(rewritten)
+        })
+        .collect();
+    let shared: &[BakedFile] = files;
+    let done = crate::in_parallel(&jobs, config, |job| {
+        let file = &shared[job.file];
+        let (hash, len) = match (&file.rewrite, job.rewritten) {
+            (Some(rewrite), false) => (&rewrite.as_written.hash, rewrite.as_written.len),
+            _ => (&file.hash, file.len),
+        };
+        let mut stats = Stats::default();
+        let mut variants = Vec::new();
+        if len == 0 {
+            return Ok((variants, stats));
+        }
+        let mut bytes: Option<Vec<u8>> = None;
+        for &codec in &config.codecs {
+            if let Some(kept) = crate::cached_variant_of(config.cache.as_ref(), hash, codec, len) {
+                stats.cache_hits += 1;
+                variants.extend(kept);
+                continue;
+            }
+            if bytes.is_none() {
+                bytes = Some(match (&file.rewrite, job.rewritten) {
+                    (Some(rewrite), true) => rewrite.bytes.read()?,
+                    _ => read_source(file, hash, config.cache.as_ref())?,
+                });
+            }
+            let bytes = bytes.as_deref().unwrap_or_default();
+            variants.extend(crate::new_variant(
+                &file.path, bytes, hash, codec, config, &mut stats,
+            )?);
+        }
+        Ok((variants, stats))
+    })?;
+    for (job, (variants, job_stats)) in jobs.iter().zip(done) {
+        stats.add(job_stats);
+        let file = &mut files[job.file];
+        match (&mut file.rewrite, job.rewritten) {
+            (Some(rewrite), false) => rewrite.as_written.variants = variants,
+            _ => file.variants = variants,
+        }
+    }
+    Ok(())
 }
 
 /// The references of `file`, from the cache (keyed by content hash) or read from the source.
@@ -232,7 +306,6 @@ fn rewrite_file(
     file: &mut BakedFile,
     insertions: &[(usize, String)],
     config: &Config,
-    stats: &mut Stats,
 ) -> Result<(), Error> {
     let cache = config.cache.as_ref();
     // The rewrite is a function of the bytes (their hash) and the insertions.
@@ -254,8 +327,8 @@ fn rewrite_file(
             let len: u64 = len.parse().ok()?;
             (fs::metadata(&bytes).ok()?.len() == len).then_some((hash, integrity, len, bytes))
         });
-    let (hash, integrity, len, stored, bytes) = match cached {
-        Some((hash, integrity, len, path)) => (hash, integrity, len, Stored::File(path), None),
+    let (hash, integrity, len, stored) = match cached {
+        Some((hash, integrity, len, path)) => (hash, integrity, len, Stored::File(path)),
         None => {
             let source = read_source(file, &file.hash, cache)?;
             let insertions: Vec<(usize, &str)> =
@@ -280,37 +353,17 @@ fn rewrite_file(
                         .map_err(cache_error(record))?;
                     Stored::File(path)
                 }
-                _ => Stored::Memory(bytes.clone()),
+                _ => Stored::Memory(bytes),
             };
-            (hash, integrity, len, stored, Some(bytes))
+            (hash, integrity, len, stored)
         }
     };
-
-    let mut variants = Vec::new();
-    if len > 0 && !crate::is_precompressed_type(&file.path) {
-        for &codec in &config.codecs {
-            let kept = match crate::cached_variant_of(cache, &hash, codec, len) {
-                Some(kept) => {
-                    stats.cache_hits += 1;
-                    kept
-                }
-                None => {
-                    let bytes = match &bytes {
-                        Some(bytes) => bytes.clone(),
-                        None => stored.read()?,
-                    };
-                    crate::new_variant(&file.path, &bytes, &hash, codec, config, stats)?
-                }
-            };
-            variants.extend(kept);
-        }
-    }
 
     let as_written = Representation {
         hash: std::mem::replace(&mut file.hash, hash),
         integrity: std::mem::replace(&mut file.integrity, integrity),
         len: std::mem::replace(&mut file.len, len),
-        variants: std::mem::replace(&mut file.variants, variants),
+        variants: std::mem::take(&mut file.variants),
     };
     file.fingerprinted = fingerprint(&file.path, &file.hash);
     file.rewrite = Some(Box::new(Rewrite {
@@ -340,7 +393,7 @@ mod tests {
     const FILES: &[(&str, &str)] = &[
         (
             "css/app.css",
-            "@import \"base.css\";\n.a { background: url(../img/a.png?v=1) }\n/* url(../img/a.png) */\n/*# sourceMappingURL=app.css.map */\n",
+            "@import \"base.css\";\n.a { background: url(../img/a.png?v=1) }\n/* url(../img/a.png) */\n.b { color: red } .b { color: red } .b { color: red } .b { color: red } .b { color: red }\n/*# sourceMappingURL=app.css.map */\n",
         ),
         (
             "css/base.css",
@@ -390,7 +443,8 @@ mod tests {
                 app,
                 format!(
                     "@import \"{base_name}\";\n.a {{ background: url(../img/{png}?v=1) }}\n\
-                     /* url(../img/a.png) */\n/*# sourceMappingURL={} */\n",
+                     /* url(../img/a.png) */\n{}\n/*# sourceMappingURL={} */\n",
+                    ".b { color: red } ".repeat(5).trim_end(),
                     fingerprinted(&baked, "css/app.css.map")
                 )
             );
@@ -402,6 +456,22 @@ mod tests {
             assert_eq!(file.hash, crate::content_hash(app.as_bytes()));
             let written = &file.rewrite.as_ref().unwrap().as_written;
             assert_eq!(written.hash, crate::content_hash(FILES[0].1.as_bytes()));
+            // Both forms are compressed, each from its own bytes.
+            let gunzip = |variants: &[crate::Variant]| {
+                let gzip = variants
+                    .iter()
+                    .find(|v| v.codec == crate::Codec::Gzip)
+                    .unwrap();
+                let mut out = String::new();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::GzDecoder::new(&gzip.stored.read().unwrap()[..]),
+                    &mut out,
+                )
+                .unwrap();
+                out
+            };
+            assert_eq!(gunzip(&file.variants), app);
+            assert_eq!(gunzip(&written.variants), FILES[0].1);
             assert!(
                 served(&baked, "css/base.css").contains(&fingerprinted(&baked, "fonts/f.woff2"))
             );

@@ -244,43 +244,10 @@ impl Stored {
 pub fn bake(config: &Config) -> Result<Baked, Error> {
     let filter = Filter::new(&config.include, &config.exclude)?;
     let (sources, unmatched) = scan_reporting(&config.folder, &filter)?;
-    let jobs = config
-        .jobs
-        .or_else(|| std::thread::available_parallelism().ok().map(Into::into))
-        .unwrap_or(1)
-        .clamp(1, sources.len().max(1));
-
-    let next = AtomicUsize::new(0);
-    type Slot = Option<Result<(BakedFile, Stats), Error>>;
-    let results: Mutex<Vec<Slot>> = Mutex::new(sources.iter().map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(source) = sources.get(i) else { break };
-                    let result = bake_file(source, config);
-                    let failed = result.is_err();
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
-                    if failed {
-                        // Stop handing out work; the first error in path order is reported.
-                        next.store(sources.len(), Ordering::Relaxed);
-                    }
-                }
-            });
-        }
-    });
-
     let mut stats = Stats::default();
     let mut files = Vec::with_capacity(sources.len());
-    for result in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        // A `None` can only follow an error, which is returned first.
-        let Some(result) = result else { continue };
-        let (file, file_stats) = result?;
-        stats.bytes_read += file_stats.bytes_read;
-        stats.compressed += file_stats.compressed;
-        stats.cache_hits += file_stats.cache_hits;
-        stats.unchanged += file_stats.unchanged;
+    for (file, file_stats) in in_parallel(&sources, config, |source| bake_file(source, config))? {
+        stats.add(file_stats);
         files.push(file);
     }
     stats.files = files.len();
@@ -295,6 +262,62 @@ pub fn bake(config: &Config) -> Result<Baked, Error> {
         unmatched,
         dangling,
     })
+}
+
+/// `work` over every item, on [`Config::jobs`] threads; the results in the items' order, or the
+/// first error in that order.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    config: &Config,
+    work: impl Fn(&T) -> Result<R, Error> + Sync,
+) -> Result<Vec<R>, Error> {
+    let jobs = config
+        .jobs
+        .or_else(|| std::thread::available_parallelism().ok().map(Into::into))
+        .unwrap_or(1)
+        .clamp(1, items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<R, Error>>>> =
+        Mutex::new(items.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = work(item);
+                    let failed = result.is_err();
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
+                    if failed {
+                        // Stop handing out work; the first error in order is reported.
+                        next.store(items.len(), Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    // A `None` can only follow an error, which is returned first.
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+impl Stats {
+    fn add(&mut self, other: Stats) {
+        self.bytes_read += other.bytes_read;
+        self.compressed += other.compressed;
+        self.cache_hits += other.cache_hits;
+        self.unchanged += other.unchanged;
+    }
+}
+
+/// Whether `path`'s variants wait for the graph pass: a file that may be rewritten is compressed
+/// there, in both its forms at once, on every thread.
+fn defers_variants(path: &str, config: &Config) -> bool {
+    config.rewrite && can_refer(path)
 }
 
 /// Reads, hashes and compresses one file at `effort`, keeping everything in memory: what reload
@@ -360,6 +383,11 @@ fn describe(source: &SourceFile, bytes: &[u8], hash: String, variants: Vec<Varia
 }
 
 fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats), Error> {
+    let codecs: &[Codec] = if defers_variants(&source.path, config) {
+        &[]
+    } else {
+        &config.codecs
+    };
     let read_error = |e| Error::Read {
         path: source.source.clone(),
         source: e,
@@ -372,7 +400,7 @@ fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats),
             let identity = stamp::Identity::of(&meta);
             if let Some(id) = &identity
                 && let Some(facts) = cache.read_stamp(&source.source, id)
-                && let Some(done) = from_stamp(source, config, cache, id, facts)
+                && let Some(done) = from_stamp(source, codecs, cache, id, facts)
             {
                 return Ok(done);
             }
@@ -388,7 +416,7 @@ fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats),
     };
     let mut variants = Vec::new();
     if !bytes.is_empty() && !is_precompressed_type(&source.path) {
-        for &codec in &config.codecs {
+        for &codec in codecs {
             if let Some(variant) = variant(source, &bytes, &hash, codec, config, &mut stats)? {
                 variants.push(variant);
             }
@@ -417,7 +445,7 @@ fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats),
 /// The baked file from its stamp, if every variant it needs is in the cache.
 fn from_stamp(
     source: &SourceFile,
-    config: &Config,
+    codecs: &[Codec],
     cache: &Cache,
     id: &stamp::Identity,
     facts: stamp::Facts,
@@ -428,7 +456,7 @@ fn from_stamp(
     };
     let mut variants = Vec::new();
     if id.len > 0 && !is_precompressed_type(&source.path) {
-        for &codec in &config.codecs {
+        for &codec in codecs {
             let kept = cached_variant(cache, &facts.hash, codec, id.len)?;
             stats.cache_hits += 1;
             variants.extend(kept);
