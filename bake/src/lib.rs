@@ -25,6 +25,7 @@
 
 mod compress;
 mod error;
+mod export;
 mod graph;
 mod media;
 mod names;
@@ -39,10 +40,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use crate::compress::{Cache, Codec, Effort, worth_keeping};
 pub use crate::error::{Error, Origin};
+pub use crate::export::{Exported, MANIFEST_VERSION, export, staticfiles_json};
 pub use crate::graph::Dangling;
 pub use crate::media::{content_type, is_precompressed_type};
 pub use crate::names::{
-    FINGERPRINT_LEN, content_hash, fingerprint, integrity, unfingerprint, url_encode,
+    FINGERPRINT_LEN, content_hash, fingerprint, integrity, normalise_prefix, unfingerprint,
+    url_encode,
 };
 pub use crate::pack::{Pack, PackOptions, write_pack};
 pub use crate::refs::{

@@ -77,6 +77,27 @@ pub fn unfingerprint(path: &str) -> Vec<String> {
     candidates
 }
 
+/// A bundle's URL prefix as written (`/static/`, `/`, ``) made canonical: empty for the root, else
+/// `/segment...` without a trailing `/`; an error (a sentence) for what cannot be a prefix.
+pub fn normalise_prefix(raw: &str) -> Result<String, String> {
+    if raw.is_empty() || raw == "/" {
+        return Ok(String::new());
+    }
+    if !raw.starts_with('/') {
+        return Err(format!("`prefix` must start with `/`, e.g. `/{raw}`"));
+    }
+    if let Some(c) = raw
+        .chars()
+        .find(|c| matches!(c, '?' | '#' | '%' | '\\') || c.is_whitespace() || c.is_control())
+    {
+        return Err(format!("`prefix` cannot contain {c:?}"));
+    }
+    if raw.split('/').any(|s| s == "." || s == "..") {
+        return Err("`prefix` cannot contain `.` or `..` segments".into());
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
 /// Characters that must be percent-encoded in a URL path segment (RFC 3986 `pchar` keeps the
 /// rest). Non-ASCII bytes are always encoded.
 const SEGMENT: &AsciiSet = &CONTROLS

@@ -1,6 +1,6 @@
 //! Parsing `#[kiln(...)]` into a [`Config`] that keeps every span.
 
-use kiln_bake::Codec;
+use kiln_bake::{Codec, normalise_prefix};
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
@@ -326,25 +326,6 @@ fn parse_codecs(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Codec>> {
 }
 
 /// `/static/` → `/static`, `/` → ``; rejects what cannot be a path prefix.
-fn normalise_prefix(raw: &str) -> Result<String, String> {
-    if raw.is_empty() || raw == "/" {
-        return Ok(String::new());
-    }
-    if !raw.starts_with('/') {
-        return Err(format!("`prefix` must start with `/`, e.g. `/{raw}`"));
-    }
-    if let Some(c) = raw
-        .chars()
-        .find(|c| matches!(c, '?' | '#' | '%' | '\\') || c.is_whitespace() || c.is_control())
-    {
-        return Err(format!("`prefix` cannot contain {c:?}"));
-    }
-    if raw.split('/').any(|s| s == "." || s == "..") {
-        return Err("`prefix` cannot contain `.` or `..` segments".into());
-    }
-    Ok(raw.trim_end_matches('/').to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

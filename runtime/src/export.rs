@@ -15,10 +15,12 @@ const MANIFEST_VERSION: &str = "1.0";
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Exported {
-    /// Files written, siblings and manifest included.
+    /// Files the export consists of, siblings and manifest included.
     pub files: usize,
     /// Bytes written.
     pub bytes: u64,
+    /// Files that were already there with the same bytes, left alone.
+    pub unchanged: usize,
 }
 
 /// An export that failed: which file, and why.
@@ -55,7 +57,10 @@ impl Bundle {
     ///
     /// nginx with `gzip_static on;` (and `brotli_static on;` where that module is built in) serves
     /// the same bytes from that folder as [`ServeAssets`](crate::ServeAssets) does from memory.
-    /// Files already in `dir` are overwritten, other files are left alone.
+    /// Each file is written beside its place and renamed into it, so a server never sends half a
+    /// file; a file already there with the same bytes is left alone (`rsync` and CDNs then see
+    /// no change), and files of earlier exports are kept, so pages of the previous deploy still
+    /// find their assets. The `kiln export` command writes the same files from the folder.
     ///
     /// ```
     /// # #[derive(kiln::Embed)]
@@ -86,9 +91,7 @@ impl Bundle {
                         None => dir.join(name),
                         Some(ext) => dir.join(format!("{name}.{ext}")),
                     };
-                    write(&file, variant.bytes())?;
-                    report.files += 1;
-                    report.bytes += variant.len() as u64;
+                    write(&file, variant.bytes(), &mut report)?;
                 }
             }
         }
@@ -96,23 +99,36 @@ impl Bundle {
             "{{\"paths\": {}, \"version\": \"{MANIFEST_VERSION}\"}}\n",
             self.manifest_json()
         );
-        write(&dir.join("staticfiles.json"), manifest.as_bytes())?;
-        report.files += 1;
-        report.bytes += manifest.len() as u64;
+        write(
+            &dir.join("staticfiles.json"),
+            manifest.as_bytes(),
+            &mut report,
+        )?;
         Ok(report)
     }
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let fail = |source| ExportError {
-        path: path.to_owned(),
-        source,
+/// Writes `bytes` to `path` unless it already holds them, through a temporary file and a rename.
+fn write(path: &Path, bytes: &[u8], report: &mut Exported) -> Result<(), ExportError> {
+    let fail = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ExportError { path, source }
     };
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| ExportError {
-            path: parent.to_owned(),
-            source: e,
-        })?;
+    report.files += 1;
+    if fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64)
+        && fs::read(path).is_ok_and(|old| old == bytes)
+    {
+        report.unchanged += 1;
+        return Ok(());
     }
-    fs::write(path, bytes).map_err(fail)
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(fail(dir))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.kiln-tmp-{}", std::process::id()));
+    if let Err(e) = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path)) {
+        let _ = fs::remove_file(&tmp);
+        return Err(fail(path)(e));
+    }
+    report.bytes += bytes.len() as u64;
+    Ok(())
 }

@@ -144,7 +144,7 @@
 //!
 //! In templates, [`asset!`] gives a fingerprinted URL checked at compile time, and [`AssetUrl`]
 //! renders the `<link>` and `<script>` tags with `integrity`; the `minijinja` feature adds the
-//! same to minijinja templates (the [`minijinja`](crate::minijinja) module):
+//! same to minijinja templates (the [`minijinja`] module):
 //!
 //! ```
 //! #[derive(kiln::Embed)]
