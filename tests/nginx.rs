@@ -1,7 +1,9 @@
 //! Contract §4: nginx with `gzip_static` (and `brotli_static` where the module is installed)
-//! over the folder `Bundle::export` writes serves the same bytes Kiln serves. Runs nginx on
-//! 127.0.0.1 with an OS-assigned port when nginx is installed; without it the test says so and
-//! passes (`.ci/run` does not install nginx).
+//! over the folder `kiln export` writes (kiln-bake's `export`, which `Bundle::export` matches
+//! byte for byte: `cli/tests/cli.rs`) serves the same names, bytes and encodings as Kiln's own
+//! service. Runs nginx on 127.0.0.1 with an OS-assigned port when nginx is installed; without it
+//! the test says so and passes, unless `KILN_REQUIRE_NGINX` is set (`.ci/run` installs nginx and
+//! sets it).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -126,6 +128,10 @@ fn start(nginx: &Path, root: &Path, tmp: &Path, port: u16) -> (Nginx, bool) {
 #[test]
 fn nginx_serves_the_export_byte_for_byte() {
     let Some(nginx) = nginx() else {
+        assert!(
+            std::env::var_os("KILN_REQUIRE_NGINX").is_none(),
+            "KILN_REQUIRE_NGINX is set but nginx is not installed"
+        );
         eprintln!("nginx is not installed: skipping the nginx export check");
         return;
     };
@@ -136,27 +142,65 @@ fn nginx_serves_the_export_byte_for_byte() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let root = tmp.path().join("export");
-    Site::bundle().export(&root).unwrap();
-    let port = free_port();
-    let (_server, brotli) = start(&nginx, &root, tmp.path(), port);
+    // Both fixtures: the basic one, and the graph one whose CSS and JavaScript are rewritten
+    // (their plain names serve them as written).
+    for (name, folder, bundle) in [
+        ("basic", "fixtures/basic", Site::bundle()),
+        ("graph", "fixtures/graph", Graph::bundle()),
+    ] {
+        let root = tmp.path().join(name);
+        let config = kiln_bake::Config {
+            prefix: "/static".into(),
+            ..kiln_bake::Config::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder))
+        };
+        let baked = kiln_bake::bake(&config).unwrap();
+        kiln_bake::export(&baked.files, &root, false).unwrap();
+        let port = free_port();
+        let (_server, brotli) = start(&nginx, &root, tmp.path(), port);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
 
-    for asset in Site::iter() {
-        for name in [asset.path(), asset.fingerprinted_path()] {
-            let url = format!("/static/{}", kiln_bake::url_encode(name));
-            let (status, _, body) = get(port, &url, "identity");
-            assert!(status.contains(" 200 "), "{url}: {status}");
-            assert_eq!(body, asset.bytes(), "{url}");
-            if let Some(gzip) = asset.encoding(Encoding::Gzip) {
-                let (_, head, body) = get(port, &url, "gzip");
-                assert!(head.contains("content-encoding: gzip"), "{url}: {head}");
-                assert_eq!(body, gzip.bytes(), "{url} gzip");
-            }
-            if let (true, Some(br)) = (brotli, asset.encoding(Encoding::Brotli)) {
-                let (_, head, body) = get(port, &url, "br");
-                assert!(head.contains("content-encoding: br"), "{url}: {head}");
-                assert_eq!(body, br.bytes(), "{url} br");
+        for asset in bundle.iter() {
+            for (name, form) in [
+                (asset.path(), asset.as_written()),
+                (asset.fingerprinted_path(), &*asset),
+            ] {
+                let url = format!("/static/{}", kiln_bake::url_encode(name));
+                let ours = |encoding: &str| {
+                    let path = format!("/{}", kiln_bake::url_encode(name));
+                    let headers = [("accept-encoding", encoding)];
+                    runtime.block_on(crate::util::send(bundle.service(), "GET", &path, &headers))
+                };
+                let (status, _, body) = get(port, &url, "identity");
+                assert!(status.contains(" 200 "), "{url}: {status}");
+                assert_eq!(body, form.bytes(), "{url}");
+                assert_eq!(
+                    &ours("identity").body[..],
+                    &body[..],
+                    "{url}: Kiln and nginx"
+                );
+                if let Some(gzip) = form.encoding(Encoding::Gzip) {
+                    let (_, head, body) = get(port, &url, "gzip");
+                    assert!(head.contains("content-encoding: gzip"), "{url}: {head}");
+                    assert_eq!(body, gzip.bytes(), "{url} gzip");
+                    assert_eq!(
+                        &ours("gzip").body[..],
+                        &body[..],
+                        "{url} gzip: Kiln and nginx"
+                    );
+                }
+                if let (true, Some(br)) = (brotli, form.encoding(Encoding::Brotli)) {
+                    let (_, head, body) = get(port, &url, "br");
+                    assert!(head.contains("content-encoding: br"), "{url}: {head}");
+                    assert_eq!(body, br.bytes(), "{url} br");
+                    assert_eq!(&ours("br").body[..], &body[..], "{url} br: Kiln and nginx");
+                }
             }
         }
     }
 }
+
+#[derive(kiln::Embed)]
+#[kiln(folder = "fixtures/graph", prefix = "/static", dangling = "allow")]
+struct Graph;

@@ -7,6 +7,7 @@
 //!                             siblings and staticfiles.json, for nginx
 //! kiln manifest FOLDER        print {"path": "fingerprinted path", ...}
 //! kiln check FOLDER           dangling references, name clashes, oversized files (exit 1)
+//! kiln upload FOLDER URL      to s3://bucket/prefix (or gs://, az://, file://) for a CDN
 //! ```
 
 use std::path::PathBuf;
@@ -50,6 +51,30 @@ enum Command {
         /// Files larger than this many bytes are errors (the derive warns from 32 MiB).
         #[arg(long, default_value_t = 32 << 20)]
         max_size: u64,
+    },
+    /// Upload FOLDER's assets to object storage for a CDN: s3://bucket/prefix (credentials,
+    /// region and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    /// AWS_ENDPOINT_URL), gs://, az://, file://. Fingerprinted names are immutable, plain names
+    /// no-cache, each precompressed variant a sibling object with its Content-Encoding. Objects
+    /// already there with the same hash are skipped; nothing is deleted unless --prune.
+    Upload {
+        #[command(flatten)]
+        bake: BakeArgs,
+        /// Where to: s3://bucket/prefix, gs://bucket/prefix, az://container/prefix, file:///dir.
+        url: String,
+        /// Say what would be uploaded, upload nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Objects sent at once.
+        #[arg(long, default_value_t = 8)]
+        jobs: usize,
+        /// Attempts per object before giving up (waits double from 200 ms).
+        #[arg(long, default_value_t = 4)]
+        attempts: u32,
+        /// Keep the objects of the last N uploads (this one included), delete the others Kiln
+        /// uploaded.
+        #[arg(long, value_name = "N")]
+        prune: Option<usize>,
     },
 }
 
@@ -181,7 +206,120 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { bake, max_size } => check(&bake, max_size),
+        Command::Upload {
+            bake,
+            url,
+            dry_run,
+            jobs,
+            attempts,
+            prune,
+        } => {
+            let baked = bake.bake()?;
+            report_dangling(&baked);
+            let objects = objects(&baked)?;
+            let mut options = kiln::upload::UploadOptions::default();
+            options.dry_run = dry_run;
+            options.jobs = jobs;
+            options.attempts = attempts.max(1);
+            options.prune = prune;
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                options.progress = Some(std::sync::Arc::new(progress_bar));
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the runtime: {e}"))?;
+            let done = runtime.block_on(async {
+                let (store, prefix) = kiln::upload::open(&url).map_err(|e| e.to_string())?;
+                kiln::upload::upload_objects(&*store, &prefix, objects, &options)
+                    .await
+                    .map_err(|e| e.to_string())
+            });
+            if options.progress.is_some() {
+                eprintln!();
+            }
+            let done = done?;
+            let verb = if dry_run { "would upload" } else { "uploaded" };
+            println!(
+                "{verb} {} objects ({} bytes), skipped {} already there{}",
+                done.uploaded,
+                done.bytes,
+                done.skipped,
+                match prune {
+                    Some(_) => format!(", deleted {}", done.deleted),
+                    None => String::new(),
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// Draws `[#####-----] done/total objects, bytes` over itself on the terminal.
+fn progress_bar(done: usize, total: usize, bytes: u64) {
+    const WIDTH: usize = 30;
+    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
+    eprint!(
+        "\r[{}{}] {done}/{total} objects, {:.1} MB sent",
+        "#".repeat(filled),
+        "-".repeat(WIDTH - filled),
+        bytes as f64 / 1e6
+    );
+}
+
+/// What `kiln upload` sends: the objects `Bundle::upload` sends for the same folder and options.
+fn objects(baked: &Baked) -> Result<Vec<kiln::upload::Object>, String> {
+    use kiln::upload::{IMMUTABLE, NO_CACHE, Object};
+    let mut out = Vec::new();
+    for file in &baked.files {
+        let (written_hash, written_variants) = match &file.rewrite {
+            Some(rewrite) => (&rewrite.as_written.hash, &rewrite.as_written.variants),
+            None => (&file.hash, &file.variants),
+        };
+        let served = file.read().map_err(|e| e.to_string())?;
+        let written = match &file.rewrite {
+            None => served.clone(),
+            Some(_) => {
+                let bytes = std::fs::read(&file.source)
+                    .map_err(|e| format!("cannot read `{}`: {e}", file.source.display()))?;
+                if kiln_bake::content_hash(&bytes) != *written_hash {
+                    return Err(format!(
+                        "`{}` changed while uploading",
+                        file.source.display()
+                    ));
+                }
+                bytes
+            }
+        };
+        for (name, bytes, variants, cache_control) in [
+            (&file.fingerprinted, served, &file.variants, IMMUTABLE),
+            (&file.path, written, written_variants, NO_CACHE),
+        ] {
+            let object = |key: String, bytes: Vec<u8>, encoding: Option<&'static str>| Object {
+                key,
+                bytes: bytes::Bytes::from(bytes),
+                content_type: file.content_type.clone(),
+                content_encoding: encoding,
+                cache_control,
+                fingerprinted: cache_control == IMMUTABLE,
+            };
+            out.push(object(name.clone(), bytes, None));
+            for variant in variants {
+                let bytes = variant.stored.read().map_err(|e| e.to_string())?;
+                let key = format!("{name}.{}", variant.codec.extension());
+                out.push(object(key, bytes, Some(variant.codec.token())));
+            }
+        }
+    }
+    out.push(Object {
+        key: "staticfiles.json".into(),
+        bytes: bytes::Bytes::from(kiln_bake::staticfiles_json(&baked.files)),
+        content_type: "application/json".into(),
+        content_encoding: None,
+        cache_control: NO_CACHE,
+        fingerprinted: false,
+    });
+    Ok(out)
 }
 
 fn report_dangling(baked: &Baked) {

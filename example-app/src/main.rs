@@ -5,6 +5,7 @@
 //! example-app [--addr HOST:PORT]   serve the page and /static (default 127.0.0.1:3000)
 //! example-app manifest             print the manifest of the bundle
 //! example-app export DIR           write the bundle to DIR for nginx or a CDN
+//! example-app upload URL           upload the bundle to s3://bucket/prefix (feature `upload`)
 //! ```
 
 use std::net::SocketAddr;
@@ -20,13 +21,14 @@ use axum::routing::get;
 #[kiln(folder = "static", prefix = "/static")]
 struct Static;
 
-const USAGE: &str =
-    "usage: example-app [--addr HOST:PORT] | example-app manifest | example-app export DIR";
+const USAGE: &str = "usage: example-app [--addr HOST:PORT] | example-app manifest | \
+                     example-app export DIR | example-app upload URL";
 
 enum Command {
     Serve(SocketAddr),
     Manifest,
     Export(std::path::PathBuf),
+    Upload(String),
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
@@ -39,6 +41,12 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
                     .next()
                     .ok_or("export needs a folder: example-app export DIR")?;
                 return Ok(Command::Export(dir.into()));
+            }
+            "upload" => {
+                let url = args
+                    .next()
+                    .ok_or("upload needs a URL: example-app upload s3://bucket/static")?;
+                return Ok(Command::Upload(url));
             }
             "--addr" => {
                 let value = args.next().ok_or("--addr needs HOST:PORT")?;
@@ -138,6 +146,34 @@ fn app() -> Router {
         .merge(Static::router())
 }
 
+/// Uploads the bundle this binary holds to `url`, then exits.
+#[cfg(feature = "upload")]
+async fn upload(url: &str) -> ! {
+    use kiln::Embed as _;
+    match Static::bundle().upload(url).await {
+        Ok(done) => {
+            println!(
+                "uploaded {} objects ({} bytes), skipped {} already there",
+                done.uploaded, done.bytes, done.skipped
+            );
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+#[cfg(not(feature = "upload"))]
+async fn upload(_url: &str) -> ! {
+    eprintln!(
+        "this build cannot upload: run it with the `upload` feature, \
+         `cargo run -p example-app --features upload -- upload URL`"
+    );
+    std::process::exit(2);
+}
+
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM. On Unix the handlers are installed when this is
 /// called, not when the future is first polled.
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
@@ -201,6 +237,7 @@ async fn main() {
                 }
             }
         }
+        Command::Upload(url) => upload(&url).await,
         Command::Serve(addr) => addr,
     };
     let listener = match tokio::net::TcpListener::bind(addr).await {

@@ -537,7 +537,7 @@ fn length_bit(folder: &str) -> u64 {
 
 /// `s` as a JSON string: quoted, with quotes, backslashes and control characters escaped (as
 /// serde_json writes it; the other characters, non-ASCII included, go as they are).
-fn json_string(out: &mut String, s: &str) {
+pub(crate) fn json_string(out: &mut String, s: &str) {
     use std::fmt::Write as _;
     out.push('"');
     for c in s.chars() {

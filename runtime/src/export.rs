@@ -9,7 +9,7 @@ use crate::bundle::Bundle;
 
 /// The manifest format version written to `staticfiles.json`, as Django's
 /// `ManifestStaticFilesStorage` reads it.
-const MANIFEST_VERSION: &str = "1.0";
+pub(crate) const MANIFEST_VERSION: &str = "1.0";
 
 /// What [`Bundle::export`] wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -278,6 +278,9 @@ pub mod minijinja;
 mod pack;
 mod page;
 mod service;
+#[cfg(feature = "upload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "upload")))]
+pub mod upload;
 
 pub use crate::asset::{Asset, AssetRef, Encoding, Variant};
 pub use crate::bundle::{Bundle, Embed, Iter, Match};

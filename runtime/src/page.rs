@@ -58,14 +58,7 @@ impl Page {
     /// A page of `content_type` (for example `application/json`).
     pub fn new(content_type: HeaderValue, bytes: impl Into<Bytes>) -> Self {
         let bytes = bytes.into();
-        let digest = Sha256::digest(&bytes);
-        let mut tag = String::with_capacity(2 + 2 * digest.len());
-        tag.push('"');
-        for byte in digest {
-            tag.push(char::from(HEX[usize::from(byte >> 4)]));
-            tag.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
-        tag.push('"');
+        let tag = format!("\"{}\"", sha256_hex(&bytes));
         Page {
             bytes,
             content_type,
@@ -130,6 +123,17 @@ impl Page {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// SHA-256 of `bytes`, 64 lowercase hex digits (the baked runtime has no kiln-bake to ask).
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(2 * digest.len());
+    for byte in digest {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    hex
+}
 
 impl fmt::Debug for Page {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,0 +1,346 @@
+//! `kiln upload` against a real S3-compatible server: moto's, started here on 127.0.0.1 (`pip
+//! install "moto[server]"`). Every object is read back through the S3 API with its headers; a
+//! second upload sends nothing; an upload cut off half-way (the server's connection dropped)
+//! resumes on the next run without a corrupt object.
+//!
+//! Without moto the test says so and passes, unless `KILN_REQUIRE_MOTO` is set (CI sets it once
+//! it has installed moto).
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use kiln::Embed as _;
+use object_store::{Attribute, ObjectStoreExt as _};
+
+/// The bundle `kiln upload` is compared with: the same folder and options.
+#[allow(deprecated)] // nothing rebuilds these tests when files are added to the fixture
+#[derive(kiln::Embed)]
+#[kiln(
+    folder = "../tests/fixtures/graph",
+    prefix = "/static",
+    dangling = "allow"
+)]
+struct Graph;
+
+const BUCKET: &str = "kiln-test";
+
+/// moto's S3 server on an OS-assigned port of 127.0.0.1, stopped when dropped.
+struct Moto {
+    child: Child,
+    port: u16,
+}
+
+impl Moto {
+    fn start() -> Option<Moto> {
+        let available = Command::new("python3")
+            .args(["-c", "import moto.server, flask"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !available {
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        let moto = Moto { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start within 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Create the bucket (moto checks no signature).
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            stream,
+            "PUT /{BUCKET} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        Some(moto)
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn kiln_upload(endpoint: &str, extra: &[&str]) -> Output {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/graph");
+    let cache = std::env::temp_dir().join(format!("kiln-upload-test-cache-{}", std::process::id()));
+    Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .arg("upload")
+        .arg(folder)
+        .arg(format!("s3://{BUCKET}/static"))
+        .args(extra)
+        .env("KILN_CACHE_DIR", cache)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .output()
+        .expect("run kiln")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A client of the server, to read back what was uploaded.
+fn client(endpoint: &str) -> object_store::aws::AmazonS3 {
+    object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(BUCKET)
+        .with_access_key_id("test")
+        .with_secret_access_key("test")
+        .with_region("us-east-1")
+        .with_endpoint(endpoint)
+        .with_allow_http(true)
+        .build()
+        .unwrap()
+}
+
+/// Reads every object the bundle uploads back from the server, and checks its bytes and headers.
+async fn verify(endpoint: &str) {
+    let store = client(endpoint);
+    let expected = Graph::bundle().upload_objects();
+    assert!(expected.len() > 30, "{}", expected.len());
+    for object in expected {
+        let path = object_store::path::Path::from(format!("static/{}", object.key));
+        let got = store
+            .get(&path)
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let attributes = got.attributes.clone();
+        let text = |a: Attribute| attributes.get(&a).map(|v| v.to_string());
+        assert_eq!(got.bytes().await.unwrap(), object.bytes, "{path}");
+        assert_eq!(
+            text(Attribute::ContentType).as_deref(),
+            Some(&*object.content_type),
+            "{path}"
+        );
+        assert_eq!(
+            text(Attribute::CacheControl).as_deref(),
+            Some(object.cache_control),
+            "{path}"
+        );
+        assert_eq!(
+            text(Attribute::ContentEncoding).as_deref(),
+            object.content_encoding,
+            "{path}"
+        );
+        if object.key.ends_with(".css") && object.fingerprinted {
+            assert_eq!(object.cache_control, "public, max-age=31536000, immutable");
+        }
+    }
+}
+
+/// A TCP proxy to `upstream` that forwards `budget` bytes of requests, then drops every
+/// connection and stops accepting: a server that went away in the middle of an upload.
+fn cut_off_proxy(upstream: u16, budget: u64) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sent = Arc::new(AtomicU64::new(0));
+    let stopped = Arc::new(AtomicBool::new(false));
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            if stopped.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(client) = client else { break };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                break;
+            };
+            let (sent, stopped) = (Arc::clone(&sent), Arc::clone(&stopped));
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (client2, server2) = (client, server);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                loop {
+                    let n = match c_read.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if sent.fetch_add(n as u64, Ordering::SeqCst) + n as u64 > budget {
+                        stopped.store(true, Ordering::SeqCst);
+                        break;
+                    }
+                    if s_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = c_read.shutdown(Shutdown::Both);
+                let _ = s_write.shutdown(Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let (mut s_read, mut c_write) = (server2, client2);
+                let _ = std::io::copy(&mut s_read, &mut c_write);
+                let _ = c_write.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn upload_to_a_local_s3_server() {
+    let Some(moto) = Moto::start() else {
+        assert!(
+            std::env::var_os("KILN_REQUIRE_MOTO").is_none(),
+            "KILN_REQUIRE_MOTO is set but moto's server is not installed"
+        );
+        eprintln!("skipped: moto's S3 server is not installed (pip install \"moto[server]\")");
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // Cut off half-way: the upload fails, with a message, after its retries.
+    let proxy = cut_off_proxy(moto.port, 6_000);
+    let cut = kiln_upload(
+        &format!("http://127.0.0.1:{proxy}"),
+        &["--attempts", "2", "--jobs", "2"],
+    );
+    assert!(!cut.status.success(), "{}", stdout(&cut));
+    assert!(
+        String::from_utf8_lossy(&cut.stderr).contains("cannot upload"),
+        "{}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
+
+    // The next run resumes: what got there is skipped, the rest is sent, nothing is corrupt.
+    let resumed = kiln_upload(&moto.endpoint(), &[]);
+    let text = stdout(&resumed);
+    assert!(
+        resumed.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let total = Graph::bundle().upload_objects().len();
+    let skipped: usize = text
+        .split("skipped ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(skipped > 0 && skipped < total, "{text}");
+    runtime.block_on(verify(&moto.endpoint()));
+
+    // A second upload of the same folder sends nothing.
+    let again = kiln_upload(&moto.endpoint(), &[]);
+    let text = stdout(&again);
+    assert!(
+        text.starts_with(&format!("uploaded 0 objects (0 bytes), skipped {total}")),
+        "{text}"
+    );
+
+    // A dry run says what it would do and does it not.
+    let dry = kiln_upload(&moto.endpoint(), &["--dry-run"]);
+    assert!(
+        stdout(&dry).starts_with("would upload 0 objects"),
+        "{}",
+        stdout(&dry)
+    );
+}
+
+/// `Bundle::upload` (what the example app's `upload` runs) into a local folder through
+/// `file://`, a store without metadata: the bytes are compared instead of hashes.
+#[test]
+fn the_bundle_uploads_itself_to_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}/static", dir.path().display());
+    std::fs::create_dir_all(dir.path().join("static")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let objects = Graph::bundle().upload_objects();
+    let first = runtime.block_on(Graph::bundle().upload(&url)).unwrap();
+    assert_eq!((first.uploaded, first.skipped), (objects.len(), 0));
+    for object in &objects {
+        let path = dir.path().join("static").join(&object.key);
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            object.bytes,
+            "{}",
+            object.key
+        );
+    }
+    let second = runtime.block_on(Graph::bundle().upload(&url)).unwrap();
+    assert_eq!((second.uploaded, second.skipped), (0, objects.len()));
+}
+
+/// `prune`: the fingerprinted objects of the last N uploads stay, older ones Kiln wrote go, and
+/// nothing else is touched.
+#[test]
+fn prune_keeps_the_last_uploads() {
+    use kiln::upload::{IMMUTABLE, NO_CACHE, Object, UploadOptions, open, upload_objects};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("static")).unwrap();
+    std::fs::write(dir.path().join("static/mine.txt"), "not Kiln's").unwrap();
+    let url = format!("file://{}/static", dir.path().display());
+    let object = |key: &str, fingerprinted: bool| Object {
+        key: key.into(),
+        bytes: bytes::Bytes::from(key.to_owned()),
+        content_type: "text/css; charset=utf-8".into(),
+        content_encoding: None,
+        cache_control: if fingerprinted { IMMUTABLE } else { NO_CACHE },
+        fingerprinted,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut options = UploadOptions::default();
+    options.prune = Some(2);
+    let (store, prefix) = open(&url).unwrap();
+    for version in ["a", "b", "c"] {
+        let objects = vec![
+            object(&format!("app.{version}{version}{version}.css"), true),
+            object("app.css", false),
+        ];
+        // Upload records are named by the millisecond.
+        std::thread::sleep(Duration::from_millis(5));
+        runtime
+            .block_on(upload_objects(&*store, &prefix, objects, &options))
+            .unwrap();
+    }
+    let exists = |key: &str| dir.path().join("static").join(key).exists();
+    assert!(
+        !exists("app.aaa.css"),
+        "the oldest upload's object is pruned"
+    );
+    assert!(exists("app.bbb.css") && exists("app.ccc.css"));
+    assert!(exists("app.css") && exists("mine.txt"));
+}

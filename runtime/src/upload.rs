@@ -1,0 +1,564 @@
+//! Uploading a bundle to object storage (the `upload` feature): S3 and S3-compatible stores,
+//! Google Cloud Storage, Azure Blob Storage and local folders, through `object_store`, for a CDN
+//! to serve.
+//!
+//! Every fingerprinted asset becomes an object with its `Content-Type`,
+//! `Cache-Control: public, max-age=31536000, immutable` and its SHA-256 in the metadata
+//! `kiln-sha256`; its plain name an object with `Cache-Control: no-cache`; each precompressed
+//! variant a sibling object (`app.3f2a9c1e8b47.css.br`, `.gz`, `.zst`) with the same type and its
+//! `Content-Encoding`, for a CDN that picks the sibling by `Accept-Encoding` (see the README's
+//! "Deploying"). `staticfiles.json` comes last, once every object it names is there.
+//!
+//! An object whose metadata already has the same hash (and cache policy) is skipped, so a second
+//! upload of the same bundle sends nothing, and an upload that stopped half-way resumes where it
+//! stopped (object stores write an object whole or not at all). Nothing is deleted unless asked:
+//! each upload records the keys it wrote under `.kiln/uploads/`, and `prune` keeps the objects of
+//! the last N uploads and deletes the other ones Kiln wrote.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use object_store::path::Path;
+use object_store::{
+    Attribute, AttributeValue, Attributes, GetOptions, ObjectStore, ObjectStoreExt as _,
+    PutOptions, PutPayload,
+};
+
+use crate::asset::Asset;
+use crate::bundle::Bundle;
+
+/// `Cache-Control` of fingerprinted objects.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of plain names and the manifest.
+pub const NO_CACHE: &str = "no-cache";
+/// The user metadata that holds an object's SHA-256 (hex).
+pub const HASH_METADATA: &str = "kiln-sha256";
+
+/// One object to upload.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// The key under the upload's prefix, `/`-separated: `css/app.3f2a9c1e8b47.css.br`.
+    pub key: String,
+    /// The bytes.
+    pub bytes: Bytes,
+    /// `Content-Type`.
+    pub content_type: String,
+    /// `Content-Encoding`, for a precompressed sibling.
+    pub content_encoding: Option<&'static str>,
+    /// `Cache-Control`: [`IMMUTABLE`] or [`NO_CACHE`].
+    pub cache_control: &'static str,
+    /// Whether the key names fixed content (a fingerprinted name or its sibling): only those are
+    /// ever pruned.
+    pub fingerprinted: bool,
+}
+
+impl Object {
+    /// The objects of one name of an asset: the bytes, then a sibling per variant.
+    fn of(asset: &Asset, name: &str, cache_control: &'static str, out: &mut Vec<Object>) {
+        let fingerprinted = cache_control == IMMUTABLE;
+        for variant in asset.encodings() {
+            let key = match variant.encoding().file_extension() {
+                None => name.to_owned(),
+                Some(ext) => format!("{name}.{ext}"),
+            };
+            let content_encoding = match variant.encoding() {
+                crate::Encoding::Identity => None,
+                encoding => Some(encoding.as_str()),
+            };
+            out.push(Object {
+                key,
+                bytes: Bytes::copy_from_slice(variant.bytes()),
+                content_type: asset.content_type().to_owned(),
+                content_encoding,
+                cache_control,
+                fingerprinted,
+            });
+        }
+    }
+}
+
+/// A progress callback: (objects done, objects in all, bytes sent so far).
+pub type Progress = Arc<dyn Fn(usize, usize, u64) + Send + Sync>;
+
+/// How to upload.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct UploadOptions {
+    /// Decide what to upload, upload nothing.
+    pub dry_run: bool,
+    /// Objects sent at once.
+    pub jobs: usize,
+    /// Attempts per object (the first included) before the upload fails; waits grow from
+    /// 200 ms, doubling.
+    pub attempts: u32,
+    /// Keep the objects of the last this many uploads (this one included) and delete the other
+    /// objects earlier uploads wrote; `None` deletes nothing.
+    pub prune: Option<usize>,
+    /// Called after each object with (objects done, objects in all, bytes sent so far).
+    pub progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for UploadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadOptions")
+            .field("dry_run", &self.dry_run)
+            .field("jobs", &self.jobs)
+            .field("attempts", &self.attempts)
+            .field("prune", &self.prune)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        UploadOptions {
+            dry_run: false,
+            jobs: 8,
+            attempts: 4,
+            prune: None,
+            progress: None,
+        }
+    }
+}
+
+/// What an upload did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Uploaded {
+    /// Objects sent (or, in a dry run, that would be).
+    pub uploaded: usize,
+    /// Objects already there with the same hash.
+    pub skipped: usize,
+    /// Bytes sent (or that would be).
+    pub bytes: u64,
+    /// Objects deleted by `prune`.
+    pub deleted: usize,
+}
+
+/// An upload that failed: which object, and why.
+#[derive(Debug)]
+pub struct UploadError {
+    what: String,
+    source: Option<object_store::Error>,
+}
+
+impl std::fmt::Display for UploadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.what)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UploadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|e| e as _)
+    }
+}
+
+fn error(what: impl Into<String>, source: object_store::Error) -> UploadError {
+    UploadError {
+        what: what.into(),
+        source: Some(source),
+    }
+}
+
+/// Opens the store at `url` (`s3://bucket/prefix`, `gs://`, `az://`, `file:///path`, ...),
+/// configured the way the vendors' tools are: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_REGION`, `AWS_ENDPOINT_URL` (plain `http://` is allowed for a loopback endpoint, such as
+/// a local S3-compatible server), `GOOGLE_*`, `AZURE_*`.
+pub fn open(url: &str) -> Result<(Box<dyn ObjectStore>, Path), UploadError> {
+    let parsed = url::Url::parse(url).map_err(|e| UploadError {
+        what: format!("`{url}` is not a URL ({e}); expected e.g. s3://bucket/prefix"),
+        source: None,
+    })?;
+    let mut options: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_uppercase();
+            k.starts_with("AWS_") || k.starts_with("GOOGLE_") || k.starts_with("AZURE_")
+        })
+        .collect();
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .or_else(|_| std::env::var("AWS_ENDPOINT"))
+        .ok();
+    if let Some(endpoint) = endpoint
+        && let Ok(endpoint) = url::Url::parse(&endpoint)
+        && endpoint.scheme() == "http"
+        && is_loopback(&endpoint)
+    {
+        options.push(("aws_allow_http".into(), "true".into()));
+        options.push(("allow_http".into(), "true".into()));
+    }
+    object_store::parse_url_opts(&parsed, options)
+        .map_err(|e| error(format!("cannot open `{url}`"), e))
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Uploads `objects` into `store` under `prefix` (see the module docs).
+pub async fn upload_objects(
+    store: &dyn ObjectStore,
+    prefix: &Path,
+    objects: Vec<Object>,
+    options: &UploadOptions,
+) -> Result<Uploaded, UploadError> {
+    let key = |name: &str| -> Path {
+        name.split('/')
+            .fold(prefix.clone(), |path, part| path.clone().join(part))
+    };
+    // Fingerprinted objects first, plain names next, the manifest last: a CDN never sees a name
+    // that points at an object not there yet.
+    let mut objects = objects;
+    objects.sort_by_key(|o| (!o.fingerprinted, o.key == "staticfiles.json"));
+    let total = objects.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let sent = std::sync::atomic::AtomicU64::new(0);
+    let manifest_at = objects.iter().position(|o| o.key == "staticfiles.json");
+    let (before, last) = match manifest_at {
+        Some(at) => {
+            let last = objects.remove(at);
+            (objects, Some(last))
+        }
+        None => (objects, None),
+    };
+    let one = |object: Object| {
+        let path = key(&object.key);
+        let done = &done;
+        let sent = &sent;
+        async move {
+            let hash = crate::page::sha256_hex(&object.bytes);
+            let current = is_current(store, &path, &object, &hash).await;
+            let uploaded = if current {
+                false
+            } else {
+                if !options.dry_run {
+                    put(store, &path, &object, &hash, options.attempts).await?;
+                }
+                true
+            };
+            let bytes = if uploaded {
+                object.bytes.len() as u64
+            } else {
+                0
+            };
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let total_sent = sent.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed) + bytes;
+            if let Some(progress) = &options.progress {
+                progress(n, total, total_sent);
+            }
+            Ok::<_, UploadError>((uploaded, bytes))
+        }
+    };
+    let mut report = Uploaded::default();
+    let results: Vec<(bool, u64)> = futures_util::stream::iter(before.iter().cloned().map(one))
+        .buffer_unordered(options.jobs.max(1))
+        .try_collect()
+        .await?;
+    let last_result = match &last {
+        Some(object) => Some(one(object.clone()).await?),
+        None => None,
+    };
+    for (uploaded, bytes) in results.into_iter().chain(last_result) {
+        if uploaded {
+            report.uploaded += 1;
+            report.bytes += bytes;
+        } else {
+            report.skipped += 1;
+        }
+    }
+    if !options.dry_run {
+        let keys: Vec<&str> = before
+            .iter()
+            .chain(&last)
+            .filter(|o| o.fingerprinted)
+            .map(|o| o.key.as_str())
+            .collect();
+        record(store, prefix, &keys).await?;
+        if let Some(keep) = options.prune {
+            report.deleted = prune(store, prefix, keep.max(1)).await?;
+        }
+    }
+    Ok(report)
+}
+
+/// Whether `path` already holds `object`: its hash in the metadata, the same cache policy and
+/// size; for a store that keeps no metadata (a local folder), the same bytes.
+async fn is_current(store: &dyn ObjectStore, path: &Path, object: &Object, hash: &str) -> bool {
+    let head = GetOptions {
+        head: true,
+        ..GetOptions::default()
+    };
+    let Ok(found) = store.get_opts(path, head).await else {
+        return false;
+    };
+    if found.meta.size != object.bytes.len() as u64 {
+        return false;
+    }
+    let attributes = &found.attributes;
+    match attributes.get(&Attribute::Metadata(HASH_METADATA.into())) {
+        Some(stored) => {
+            &**stored == hash
+                && attributes
+                    .get(&Attribute::CacheControl)
+                    .is_some_and(|c| &**c == object.cache_control)
+        }
+        None => match store.get(path).await {
+            Ok(got) => got
+                .bytes()
+                .await
+                .is_ok_and(|bytes| crate::page::sha256_hex(&bytes) == hash),
+            Err(_) => false,
+        },
+    }
+}
+
+/// Puts `object` at `path`, retrying with growing waits.
+async fn put(
+    store: &dyn ObjectStore,
+    path: &Path,
+    object: &Object,
+    hash: &str,
+    attempts: u32,
+) -> Result<(), UploadError> {
+    let mut attributes = Attributes::new();
+    attributes.insert(
+        Attribute::ContentType,
+        AttributeValue::from(object.content_type.clone()),
+    );
+    attributes.insert(
+        Attribute::CacheControl,
+        AttributeValue::from(object.cache_control),
+    );
+    if let Some(encoding) = object.content_encoding {
+        attributes.insert(Attribute::ContentEncoding, AttributeValue::from(encoding));
+    }
+    attributes.insert(
+        Attribute::Metadata(HASH_METADATA.into()),
+        AttributeValue::from(hash.to_owned()),
+    );
+    let mut wait = Duration::from_millis(200);
+    let mut attempt = 1;
+    let mut with_attributes = true;
+    loop {
+        let options = PutOptions {
+            attributes: if with_attributes {
+                attributes.clone()
+            } else {
+                Attributes::new()
+            },
+            ..PutOptions::default()
+        };
+        let payload = PutPayload::from(object.bytes.clone());
+        match store.put_opts(path, payload, options).await {
+            Ok(_) => return Ok(()),
+            // A store without attributes (a local folder) takes the bytes alone.
+            Err(object_store::Error::NotImplemented { .. }) if with_attributes => {
+                with_attributes = false;
+            }
+            Err(e) if attempt >= attempts => {
+                return Err(error(
+                    format!("cannot upload `{path}` (attempt {attempt})"),
+                    e,
+                ));
+            }
+            Err(_) => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(10));
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// The folder of upload records under `prefix`.
+fn records_dir(prefix: &Path) -> Path {
+    prefix.clone().join(".kiln").join("uploads")
+}
+
+/// Records the fingerprinted keys this upload wrote, as `.kiln/uploads/<millis>.json`.
+async fn record(store: &dyn ObjectStore, prefix: &Path, keys: &[&str]) -> Result<(), UploadError> {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let mut json = String::from("[");
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        crate::bundle::json_string(&mut json, key);
+    }
+    json.push(']');
+    let path = records_dir(prefix).join(format!("{millis:020}.json"));
+    store
+        .put(&path, PutPayload::from(json.into_bytes()))
+        .await
+        .map_err(|e| error(format!("cannot write the upload record `{path}`"), e))?;
+    Ok(())
+}
+
+/// Deletes the objects that the upload records older than the last `keep` list and the kept ones
+/// do not, then those records. Returns how many objects were deleted.
+async fn prune(store: &dyn ObjectStore, prefix: &Path, keep: usize) -> Result<usize, UploadError> {
+    let dir = records_dir(prefix);
+    let mut records: Vec<Path> = store
+        .list(Some(&dir))
+        .map_ok(|meta| meta.location)
+        .try_collect()
+        .await
+        .map_err(|e| error(format!("cannot list `{dir}`"), e))?;
+    records.sort();
+    if records.len() <= keep {
+        return Ok(0);
+    }
+    let (old, kept) = records.split_at(records.len() - keep);
+    let read = |path: Path| async move {
+        let bytes = store
+            .get(&path)
+            .await
+            .map_err(|e| error(format!("cannot read `{path}`"), e))?
+            .bytes()
+            .await
+            .map_err(|e| error(format!("cannot read `{path}`"), e))?;
+        Ok::<Vec<String>, UploadError>(parse_keys(&bytes))
+    };
+    let mut keep_keys = std::collections::HashSet::new();
+    for path in kept {
+        keep_keys.extend(read(path.clone()).await?);
+    }
+    let mut deleted = 0;
+    for path in old {
+        for key in read(path.clone()).await? {
+            if keep_keys.contains(&key) {
+                continue;
+            }
+            let object = key
+                .split('/')
+                .fold(prefix.clone(), |p, part| p.clone().join(part));
+            match store.delete(&object).await {
+                Ok(()) => deleted += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(error(format!("cannot delete `{object}`"), e)),
+            }
+            keep_keys.insert(key);
+        }
+        store
+            .delete(path)
+            .await
+            .map_err(|e| error(format!("cannot delete `{path}`"), e))?;
+    }
+    Ok(deleted)
+}
+
+/// The keys of an upload record (a JSON array of strings, as [`record`] writes it).
+fn parse_keys(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut keys = Vec::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        let mut key = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('n') => key.push('\n'),
+                    Some('t') => key.push('\t'),
+                    Some('r') => key.push('\r'),
+                    Some('u') => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                        {
+                            key.push(c);
+                        }
+                    }
+                    Some(other) => key.push(other),
+                    None => {}
+                },
+                c => key.push(c),
+            }
+        }
+        keys.push(key);
+    }
+    keys
+}
+
+impl Bundle {
+    /// The objects [`upload`](Self::upload) sends: every asset under its fingerprinted name
+    /// (immutable) and its plain name (as written, `no-cache`), each with its precompressed
+    /// siblings, and `staticfiles.json`.
+    pub fn upload_objects(&'static self) -> Vec<Object> {
+        let mut objects = Vec::new();
+        for asset in self.iter() {
+            Object::of(&asset, asset.fingerprinted_path(), IMMUTABLE, &mut objects);
+            Object::of(asset.as_written(), asset.path(), NO_CACHE, &mut objects);
+        }
+        let manifest = format!(
+            "{{\"paths\": {}, \"version\": \"{}\"}}\n",
+            self.manifest_json(),
+            crate::export::MANIFEST_VERSION
+        );
+        objects.push(Object {
+            key: "staticfiles.json".into(),
+            bytes: Bytes::from(manifest),
+            content_type: "application/json".into(),
+            content_encoding: None,
+            cache_control: NO_CACHE,
+            fingerprinted: false,
+        });
+        objects
+    }
+
+    /// Uploads the bundle, exactly what this binary holds, to `url` (`s3://bucket/prefix`,
+    /// `gs://...`, `az://...`, `file:///...`); see the [`upload`](crate::upload) module for what
+    /// each object gets and how credentials are found. A second upload of the same bundle sends
+    /// nothing.
+    ///
+    /// ```no_run
+    /// # #[derive(kiln::Embed)]
+    /// # #[kiln(folder = "static")]
+    /// # struct Static;
+    /// # async fn deploy() -> Result<(), kiln::upload::UploadError> {
+    /// use kiln::Embed as _;
+    /// let done = Static::bundle().upload("s3://my-bucket/static").await?;
+    /// println!("{} uploaded, {} already there", done.uploaded, done.skipped);
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload(&'static self, url: &str) -> Result<Uploaded, UploadError> {
+        self.upload_with(url, &UploadOptions::default()).await
+    }
+
+    /// [`upload`](Self::upload) with options (dry run, parallelism, retries, pruning, progress).
+    pub async fn upload_with(
+        &'static self,
+        url: &str,
+        options: &UploadOptions,
+    ) -> Result<Uploaded, UploadError> {
+        let (store, prefix) = open(url)?;
+        upload_objects(&*store, &prefix, self.upload_objects(), options).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn records_round_trip() {
+        let mut json = String::from("[");
+        super::super::bundle::json_string(&mut json, "a\"b\\c/é.css");
+        json.push(']');
+        assert_eq!(super::parse_keys(json.as_bytes()), ["a\"b\\c/é.css"]);
+    }
+}
