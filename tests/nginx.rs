@@ -180,21 +180,28 @@ fn nginx_serves_the_export_byte_for_byte() {
                     &body[..],
                     "{url}: Kiln and nginx"
                 );
-                if let Some(gzip) = form.encoding(Encoding::Gzip) {
-                    let (_, head, body) = get(port, &url, "gzip");
-                    assert!(head.contains("content-encoding: gzip"), "{url}: {head}");
-                    assert_eq!(body, gzip.bytes(), "{url} gzip");
-                    assert_eq!(
-                        &ours("gzip").body[..],
-                        &body[..],
-                        "{url} gzip: Kiln and nginx"
-                    );
+                // In reload mode Kiln compresses at a fast setting: other bytes, and for tiny files
+                // sometimes another choice of variants; the export is the baked bundle's.
+                if bundle.is_read_from_disk() {
+                    continue;
                 }
-                if let (true, Some(br)) = (brotli, form.encoding(Encoding::Brotli)) {
-                    let (_, head, body) = get(port, &url, "br");
-                    assert!(head.contains("content-encoding: br"), "{url}: {head}");
-                    assert_eq!(body, br.bytes(), "{url} br");
-                    assert_eq!(&ours("br").body[..], &body[..], "{url} br: Kiln and nginx");
+                let encodings = [
+                    (Encoding::Gzip, "gzip", true),
+                    (Encoding::Brotli, "br", brotli),
+                ];
+                for (encoding, token, served) in encodings {
+                    let Some(variant) = form.encoding(encoding).filter(|_| served) else {
+                        continue;
+                    };
+                    let (_, head, body) = get(port, &url, token);
+                    assert!(
+                        head.contains(&format!("content-encoding: {token}")),
+                        "{url}: {head}"
+                    );
+                    let reply = ours(token);
+                    assert_eq!(reply.header("content-encoding"), token, "{url}");
+                    assert_eq!(body, variant.bytes(), "{url} {token}");
+                    assert_eq!(&reply.body[..], &body[..], "{url} {token}: Kiln and nginx");
                 }
             }
         }
