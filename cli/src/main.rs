@@ -25,9 +25,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write FOLDER's assets into OUT for a dedicated server (Django's collectstatic): plain and
-    /// fingerprinted names, .br/.gz/.zst siblings, staticfiles.json. Files already there with
-    /// the same bytes are left alone; old fingerprinted files are kept unless --prune.
+    /// Write FOLDER's assets into OUT for nginx (Django's collectstatic).
+    ///
+    /// Plain and fingerprinted names, .br/.gz/.zst siblings, staticfiles.json, byte for byte
+    /// what the derive bakes. Files already there with the same bytes are left alone; old
+    /// fingerprinted files are kept unless --prune.
     Export {
         #[command(flatten)]
         bake: BakeArgs,
@@ -37,14 +39,17 @@ enum Command {
         #[arg(long)]
         prune: bool,
     },
-    /// Print the manifest: {"path": "fingerprinted path", ...}, like Django's staticfiles.json
-    /// `paths` and `Static::manifest_json()`.
+    /// Print the manifest: {"path": "fingerprinted path", ...}.
+    ///
+    /// The shape of Django's staticfiles.json `paths`, and of `Static::manifest_json()`.
     Manifest {
         #[command(flatten)]
         bake: BakeArgs,
     },
-    /// Check FOLDER for CI: references that resolve to no file, import cycles, names that clash,
-    /// files over the size limit. Exits with status 1 when there is any.
+    /// Check FOLDER for CI; exit status 1 on any problem.
+    ///
+    /// Problems: references that resolve to no file, import cycles, names that clash, files over
+    /// the size limit.
     Check {
         #[command(flatten)]
         bake: BakeArgs,
@@ -52,11 +57,13 @@ enum Command {
         #[arg(long, default_value_t = 32 << 20)]
         max_size: u64,
     },
-    /// Upload FOLDER's assets to object storage for a CDN: s3://bucket/prefix (credentials,
-    /// region and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
-    /// AWS_ENDPOINT_URL), gs://, az://, file://. Fingerprinted names are immutable, plain names
-    /// no-cache, each precompressed variant a sibling object with its Content-Encoding. Objects
-    /// already there with the same hash are skipped; nothing is deleted unless --prune.
+    /// Upload FOLDER's assets to S3-compatible storage (or gs://, az://, file://) for a CDN.
+    ///
+    /// Credentials, region and endpoint come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    /// AWS_REGION and AWS_ENDPOINT_URL (plain http only for a loopback endpoint). Fingerprinted
+    /// names are immutable, plain names no-cache, each precompressed variant a sibling object
+    /// with its Content-Encoding. Objects already there with the same hash are skipped; nothing
+    /// is deleted unless --prune.
     Upload {
         #[command(flatten)]
         bake: BakeArgs,
