@@ -381,3 +381,26 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// `KILN_STATIC_BASE_URL` (Django's `STATIC_URL`) points every asset URL of the page at a CDN,
+/// the import map included, while the app still serves `/static` itself.
+#[tokio::test]
+async fn a_base_url_from_the_environment_points_the_page_at_a_cdn() {
+    let cdn = std::path::Path::new("https://cdn.example.com/assets");
+    let app = App::start_with(&[("KILN_STATIC_BASE_URL", cdn)]).await;
+    let (_, page) = app.get("/", &[]).await;
+    let page = std::str::from_utf8(&page).unwrap();
+    let css = attr(page, "rel=\"stylesheet\"", "href");
+    assert!(
+        css.starts_with("https://cdn.example.com/assets/css/site."),
+        "{css}"
+    );
+    assert!(is_fingerprinted(css), "{css}");
+    assert!(
+        page.contains("\"https://cdn.example.com/assets/js/util.js\":\"https://cdn.example.com/assets/js/util."),
+        "{page}"
+    );
+    let local = css.replace("https://cdn.example.com/assets", "/static");
+    let (parts, _) = app.get(&local, &[]).await;
+    assert_eq!(parts.status, 200);
+}

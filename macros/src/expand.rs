@@ -289,6 +289,7 @@ fn generate(
     let vis = &input.vis;
 
     let bundle_static = format_ident!("__KILN_BUNDLE", span = span);
+    let base_env = env_var(&ident.to_string(), "BASE_URL");
 
     // Pack file names are hex digests in a cache path `bake` checked is UTF-8.
     let lossy = |path: &PathBuf| path.to_string_lossy().into_owned();
@@ -307,9 +308,10 @@ fn generate(
                 quote!(const _: [&[u8]; #count] = [#(::core::include_bytes!(#sources)),*];)
             };
             quote! {
-                static #bundle_static: #krate::Bundle = #krate::Bundle::packed(
+                static #bundle_static: #krate::Bundle = #krate::Bundle::packed_with_base_url_env(
                     ::core::include_bytes!(#meta),
                     &[#(::core::include_bytes!(#chunks)),*],
+                    #base_env,
                 );
                 #track
             }
@@ -317,7 +319,7 @@ fn generate(
         Source::Disk(folder, _) => {
             let folder = folder.to_string_lossy();
             let name = ident.to_string();
-            let env = env_var(&name);
+            let env = env_var(&name, "FOLDER");
             let prefix = &config.prefix;
             let include = &config.include;
             let exclude = &config.exclude;
@@ -334,6 +336,7 @@ fn generate(
                         exclude: &[#(#exclude),*],
                         codecs: &[#(#codecs),*],
                         rewrite: #rewrite,
+                        base_url_env: #base_env,
                     },
                 );
             }
@@ -438,9 +441,10 @@ fn generate(
     }
 }
 
-/// The environment variable that names another folder for the bundle of the struct `name` in
-/// reload mode: `KILN_STATIC_FOLDER` for `Static`, `KILN_ADMIN_ASSETS_FOLDER` for `AdminAssets`.
-fn env_var(name: &str) -> String {
+/// The environment variable `what` of the bundle of the struct `name`: `KILN_STATIC_FOLDER` for
+/// `Static` and `FOLDER` (another folder in reload mode), `KILN_ADMIN_ASSETS_BASE_URL` for
+/// `AdminAssets` and `BASE_URL`.
+fn env_var(name: &str, what: &str) -> String {
     let mut out = String::from("KILN_");
     let mut previous: Option<char> = None;
     for c in name.chars() {
@@ -450,7 +454,8 @@ fn env_var(name: &str) -> String {
         out.extend(c.to_uppercase());
         previous = Some(c);
     }
-    out.push_str("_FOLDER");
+    out.push('_');
+    out.push_str(what);
     out
 }
 
@@ -588,8 +593,14 @@ fn warnings(
 mod tests {
     #[test]
     fn environment_variables_are_named_after_the_struct() {
-        assert_eq!(super::env_var("Static"), "KILN_STATIC_FOLDER");
-        assert_eq!(super::env_var("AdminAssets"), "KILN_ADMIN_ASSETS_FOLDER");
-        assert_eq!(super::env_var("Admin_Assets"), "KILN_ADMIN_ASSETS_FOLDER");
+        assert_eq!(super::env_var("Static", "FOLDER"), "KILN_STATIC_FOLDER");
+        assert_eq!(
+            super::env_var("AdminAssets", "FOLDER"),
+            "KILN_ADMIN_ASSETS_FOLDER"
+        );
+        assert_eq!(
+            super::env_var("Admin_Assets", "BASE_URL"),
+            "KILN_ADMIN_ASSETS_BASE_URL"
+        );
     }
 }

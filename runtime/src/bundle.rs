@@ -101,6 +101,10 @@ pub struct Bundle {
     meta: &'static [u8],
     chunks: &'static [&'static [u8]],
     base_url: RwLock<Option<Arc<str>>>,
+    /// The environment variable that sets the base URL when `set_base_url` did not.
+    base_url_env: &'static str,
+    /// Its value, read on first use.
+    env_base_url: OnceLock<Option<Arc<str>>>,
     loaded: OnceLock<Loaded>,
     index: OnceLock<Index>,
     manifest: OnceLock<String>,
@@ -162,10 +166,23 @@ impl Bundle {
     /// an empty bundle).
     #[doc(hidden)]
     pub const fn packed(meta: &'static [u8], chunks: &'static [&'static [u8]]) -> Self {
+        Self::packed_with_base_url_env(meta, chunks, "")
+    }
+
+    /// [`packed`](Self::packed), with the base URL taken from the environment variable `env`
+    /// (for `struct Static`, `KILN_STATIC_BASE_URL`) unless `set_base_url` sets one.
+    #[doc(hidden)]
+    pub const fn packed_with_base_url_env(
+        meta: &'static [u8],
+        chunks: &'static [&'static [u8]],
+        env: &'static str,
+    ) -> Self {
         Bundle {
             meta,
             chunks,
             base_url: RwLock::new(None),
+            base_url_env: env,
+            env_base_url: OnceLock::new(),
             loaded: OnceLock::new(),
             index: OnceLock::new(),
             disk_options: None,
@@ -183,6 +200,8 @@ impl Bundle {
             meta: &[],
             chunks: &[],
             base_url: RwLock::new(None),
+            base_url_env: options.base_url_env,
+            env_base_url: OnceLock::new(),
             loaded: OnceLock::new(),
             index: OnceLock::new(),
             manifest: OnceLock::new(),
@@ -434,16 +453,31 @@ impl Bundle {
         crate::AssetUrl::new(url, asset)
     }
 
-    /// The base URL, if one is set.
+    /// The base URL: the one `set_base_url` set, else the environment variable's (read once),
+    /// if any.
     pub(crate) fn base(&self) -> Option<Arc<str>> {
-        self.base_url
+        if let Some(base) = self
+            .base_url
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            return Some(base);
+        }
+        self.env_base_url
+            .get_or_init(|| {
+                if self.base_url_env.is_empty() {
+                    return None;
+                }
+                let value = std::env::var(self.base_url_env).ok()?;
+                let value = value.trim().trim_end_matches('/');
+                (!value.is_empty()).then(|| Arc::from(value))
+            })
             .clone()
     }
 
     pub(crate) fn url_of(&'static self, asset: &AssetRef) -> Cow<'static, str> {
-        let base = self.base_url.read().unwrap_or_else(|e| e.into_inner());
+        let base = self.base();
         match base.as_deref() {
             None => match asset.as_static() {
                 Some(asset) => Cow::Borrowed(asset.url()),
@@ -456,6 +490,10 @@ impl Bundle {
     /// Makes [`url`](Self::url) point at `base` (a CDN, or a server of exported files) instead of
     /// the prefix, e.g. `https://cdn.example.com/assets`. A trailing `/` is ignored. The service
     /// keeps serving under its own mount point.
+    ///
+    /// Without a call, the environment variable `KILN_<STRUCT>_BASE_URL` (`KILN_STATIC_BASE_URL`
+    /// for `struct Static`), read on first use, plays this part, like Django's `STATIC_URL`:
+    /// the same binary then links its own assets in development and the CDN's in production.
     pub fn set_base_url(&self, base: impl Into<String>) {
         let mut base: String = base.into();
         while base.ends_with('/') {
@@ -464,7 +502,8 @@ impl Bundle {
         *self.base_url.write().unwrap_or_else(|e| e.into_inner()) = Some(base.into());
     }
 
-    /// Undoes [`set_base_url`](Self::set_base_url): URLs use the prefix again.
+    /// Undoes [`set_base_url`](Self::set_base_url): URLs use the environment variable's base URL
+    /// if it is set, else the prefix.
     pub fn clear_base_url(&self) {
         *self.base_url.write().unwrap_or_else(|e| e.into_inner()) = None;
     }

@@ -32,6 +32,8 @@ pub struct DiskOptions {
     pub codecs: &'static [&'static str],
     /// Whether references in CSS and JavaScript are rewritten to fingerprinted names.
     pub rewrite: bool,
+    /// The environment variable that sets the base URL.
+    pub base_url_env: &'static str,
 }
 
 /// Without the `reload` feature there is no disk source: this type has no values, and every
