@@ -10,6 +10,7 @@
 
 use std::net::SocketAddr;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::HeaderMap;
@@ -251,11 +252,73 @@ async fn main() {
     let shutdown = shutdown_signal();
     let local = listener.local_addr().unwrap_or(addr);
     println!("listening on http://{local}/");
-    if let Err(e) = axum::serve(listener, app())
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        eprintln!("server error: {e}");
-        std::process::exit(1);
+    serve(listener, app(), shutdown).await;
+}
+
+/// How long a client may take to send a request head; a slower one (a slowloris) is cut off.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest request head accepted (hyper's default buffer allows about 400 kB).
+const MAX_HEAD: usize = 64 * 1024;
+/// Connections served at once; more wait in the listener's backlog.
+const MAX_CONNECTIONS: usize = 1024;
+/// How long open connections get to finish after Ctrl-C.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// `axum::serve` with the limits a server on the internet needs, which it does not set: a header
+/// read timeout, a smaller bound on request heads, and a bound on connections (SECURITY.md).
+/// HTTP/1.1 and HTTP/2, graceful shutdown.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEAD as u32);
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            slot = std::sync::Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => tokio::select! {
+                    () = &mut shutdown => break,
+                    accepted = listener.accept() => accepted.map(|(stream, _)| (stream, slot)),
+                },
+                Err(_) => break,
+            },
+        };
+        let (stream, slot) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors, say: wait a little rather than spin.
+                eprintln!("accept: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away mid-request is its own business.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(GRACE) => {}
     }
 }
