@@ -408,3 +408,76 @@ async fn editing_an_image_changes_the_fingerprint_of_the_css_that_uses_it() {
     assert!(text(&a).starts_with("@import 'b."), "{}", text(&a));
     restore("graph");
 }
+
+#[derive(kiln::Embed)]
+#[kiln(folder = "$OUT_DIR/reload/escape", prefix = "/static")]
+struct Escape;
+
+/// Reload mode reads the disk on request: no generated request path (`..` after decoding,
+/// Windows separators, NUL, overlong UTF-8, links that lead out of the folder) returns a byte of
+/// a file outside the folder.
+#[test]
+fn no_request_path_reads_outside_the_folder() {
+    use proptest::prelude::*;
+    let dir = reset("escape");
+    let outside = folder("escape-outside");
+    fs::create_dir_all(&outside).unwrap();
+    write(&outside.join("secret.txt"), "OUTSIDE-SECRET\n");
+    write(&dir.join("inside.txt"), "inside\n");
+    write(&dir.join("css/app.css"), "body { color: red }\n");
+    let _ = std::os::unix::fs::symlink(outside.join("secret.txt"), dir.join("leak.txt"));
+    let _ = std::os::unix::fs::symlink(&outside, dir.join("out"));
+    let _ = std::os::unix::fs::symlink("/etc", dir.join("etc"));
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let segment = prop_oneof![
+        Just("..".to_owned()),
+        Just("%2e%2e".to_owned()),
+        Just("%252e%252e".to_owned()),
+        Just("..%5c..".to_owned()),
+        Just("..\\..".to_owned()),
+        Just("%00".to_owned()),
+        Just("%c0%ae%c0%ae".to_owned()),
+        Just("leak.txt".to_owned()),
+        Just("out".to_owned()),
+        Just("secret.txt".to_owned()),
+        Just("etc".to_owned()),
+        Just("passwd".to_owned()),
+        Just("escape-outside".to_owned()),
+        Just("inside.txt".to_owned()),
+        Just("css".to_owned()),
+        Just("%2f".to_owned()),
+        "[a-z.%0-9]{0,5}",
+    ];
+    let path = prop::collection::vec(segment, 1..6).prop_map(|s| format!("/{}", s.join("/")));
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 1024,
+        ..Default::default()
+    });
+    runner
+        .run(&path, |path| {
+            let Ok(uri) = http::Uri::try_from(path.as_str()) else {
+                return Ok(());
+            };
+            let reply = runtime.block_on(send(Escape::service(), "GET", &uri.to_string(), &[]));
+            let body = String::from_utf8_lossy(&reply.body);
+            prop_assert!(
+                !body.contains("OUTSIDE-SECRET") && !body.contains("root:"),
+                "{path}"
+            );
+            if reply.status == StatusCode::OK {
+                prop_assert!(
+                    body == "inside\n" || body == "body { color: red }\n",
+                    "{path}: {body}"
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+    // The links themselves: the one inside the folder's reach is not followed out of it.
+    let reply = runtime.block_on(send(Escape::service(), "GET", "/leak.txt", &[]));
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    restore("escape");
+}

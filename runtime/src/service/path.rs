@@ -292,4 +292,74 @@ mod tests {
             assert_eq!(resolve(p), None, "{p}");
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::resolve;
+
+        /// Segments that try to leave the folder in every encoding, mixed with ordinary ones.
+        fn segment() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("..".to_owned()),
+                Just(".".to_owned()),
+                Just("%2e%2e".to_owned()),
+                Just("%2E.".to_owned()),
+                Just(".%2e".to_owned()),
+                Just("%252e%252e".to_owned()),
+                Just("%2f".to_owned()),
+                Just("%5c".to_owned()),
+                Just("\\".to_owned()),
+                Just("..\\..".to_owned()),
+                Just("%00".to_owned()),
+                Just("%c0%ae%c0%ae".to_owned()),
+                Just("%e0%80%ae".to_owned()),
+                Just("%ff".to_owned()),
+                Just("css".to_owned()),
+                Just("app.css".to_owned()),
+                Just("é".to_owned()),
+                Just(String::new()),
+                "[a-z%.0-9]{0,6}",
+                any::<String>(),
+            ]
+        }
+
+        fn path() -> impl Strategy<Value = String> {
+            (any::<bool>(), prop::collection::vec(segment(), 0..6)).prop_map(|(lead, segments)| {
+                let joined = segments.join("/");
+                if lead { format!("/{joined}") } else { joined }
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            /// Whatever the request path, what reaches a lookup is a relative path with no `.`
+            /// or `..` segment, backslash or NUL once decoded: it cannot name anything outside
+            /// the bundle (or, in reload mode, outside its folder).
+            #[test]
+            fn a_resolved_path_never_leaves_the_bundle(path in path()) {
+                if let Some(resolved) = resolve(&path) {
+                    prop_assert!(!resolved.starts_with('/'), "{resolved}");
+                    prop_assert!(!resolved.contains('\\') && !resolved.contains('\0'), "{resolved}");
+                    prop_assert!(
+                        resolved.split('/').all(|s| s != "." && s != ".."),
+                        "{path} -> {resolved}"
+                    );
+                    // It is the decoded request path, nothing else.
+                    let decoded = percent_encoding::percent_decode_str(&path)
+                        .decode_utf8()
+                        .unwrap();
+                    let mut expected = decoded.trim_start_matches('/').to_owned();
+                    if expected.is_empty() || expected.ends_with('/') {
+                        expected.push_str("index.html");
+                    }
+                    prop_assert_eq!(resolved, expected);
+                }
+                if let Some(plain) = super::super::as_is(&path) {
+                    prop_assert!(!plain.contains('%') && !plain.starts_with('/'));
+                }
+            }
+        }
+    }
 }
