@@ -99,3 +99,62 @@ async fn real_http1_exchange_with_decoded_bodies() {
     let _ = client.await;
     server.abort();
 }
+
+/// The 5 MiB log of the build script, for the slow-reader test.
+#[derive(kiln::Embed)]
+#[kiln(folder = "$OUT_DIR/large", prefix = "/static")]
+struct Large;
+
+/// A client that asks for a large body and stops reading it (a 5 MiB file; the issue's 1.2 MB
+/// is the corpus's largest) holds one connection and no more: others are served meanwhile, and
+/// the server forgets it when it goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_does_not_stall_others() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let service = TowerToHyperService::new(Large::service());
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    let mut stalled = TcpStream::connect(addr).await.unwrap();
+    stalled
+        .write_all(b"GET /big.log HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = [0u8; 1024];
+    let n = stalled.read(&mut first).await.unwrap();
+    assert!(first[..n].starts_with(b"HTTP/1.1 200"));
+    // It reads no more. Others are served, whole, in the meantime.
+    let big_len = Large::get("big.log").unwrap().len();
+    for _ in 0..20 {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let request = http::Request::get("/big.log")
+            .header("host", "x")
+            .header("accept-encoding", "br")
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            sender.send_request(request),
+        )
+        .await
+        .expect("served while another client stalls")
+        .unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(!body.is_empty() && body.len() < big_len);
+    }
+    drop(stalled);
+    server.abort();
+}
