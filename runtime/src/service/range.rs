@@ -137,4 +137,46 @@ mod tests {
         assert_eq!(eval("bytes= 0-1 ", 10), Partial(0..2));
         assert_eq!(eval("bytes=0-1,", 10), Partial(0..2));
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::{Ranged, evaluate};
+
+        /// Header values made of the pieces a `Range` is made of, and noise.
+        fn value() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("bytes=".to_owned()),
+                Just("Bytes =".to_owned()),
+                Just("-".to_owned()),
+                Just(",".to_owned()),
+                Just(" ".to_owned()),
+                "[0-9]{1,22}",
+                "[a-z=]{0,3}",
+            ];
+            prop::collection::vec(piece, 0..8).prop_map(|p| p.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(8192))]
+
+            /// Whatever the header, a partial answer is a non-empty range inside the
+            /// representation, and an unsatisfiable one is only for ranges that start past it.
+            #[test]
+            fn a_range_is_always_inside_the_representation(value in value(), len in 0u64..5000) {
+                match evaluate(value.as_bytes(), len) {
+                    Ranged::Partial(span) => {
+                        prop_assert!(span.start < span.end && span.end <= len, "{value} {len}: {span:?}");
+                    }
+                    Ranged::Unsatisfiable | Ranged::Ignore => {}
+                }
+            }
+
+            /// Bytes that are not UTF-8, or anything at all: no panic.
+            #[test]
+            fn any_bytes_are_answered(bytes in prop::collection::vec(any::<u8>(), 0..64), len in any::<u64>()) {
+                let _ = evaluate(&bytes, len);
+            }
+        }
+    }
 }
