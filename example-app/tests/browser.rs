@@ -10,7 +10,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+mod common;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::Command;
 
@@ -34,32 +36,6 @@ fn chromium() -> Option<String> {
             .is_ok_and(|s| s.success())
     })
     .map(str::to_owned)
-}
-
-/// Starts the example app on an OS-assigned port; returns it and its address.
-async fn start_app() -> (tokio::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_example-app"))
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start example-app");
-    let mut line = String::new();
-    let stdout = child.stdout.take().unwrap();
-    tokio::time::timeout(
-        Duration::from_secs(30),
-        BufReader::new(stdout).read_line(&mut line),
-    )
-    .await
-    .expect("example-app prints its URL")
-    .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, addr)
 }
 
 /// A TCP proxy to `upstream` that records the request line of every request passing through
@@ -130,7 +106,7 @@ async fn chromium_loads_the_modules_from_fingerprinted_urls_only() {
         );
         return;
     };
-    let (_app, addr) = start_app().await;
+    let (_app, addr) = common::start(&[]).await;
     let (proxy, seen) = recording_proxy(addr).await;
 
     // Two tries: on a loaded machine a browser can dump the page before its modules ran (seen

@@ -2,15 +2,15 @@
 //! it over HTTP/1.1: the page, its fingerprinted assets, revalidation, and Ctrl-C.
 
 use std::io::Read;
-use std::process::Stdio;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
+
+mod common;
 
 struct App {
     child: Child,
@@ -23,28 +23,9 @@ impl App {
     }
 
     async fn start_with(env: &[(&str, &std::path::Path)]) -> App {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_example-app"))
-            .args(["--addr", "127.0.0.1:0"])
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start example-app");
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        tokio::time::timeout(
-            Duration::from_secs(30),
-            BufReader::new(stdout).read_line(&mut line),
-        )
-        .await
-        .expect("example-app prints its URL")
-        .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .and_then(|rest| rest.strip_suffix('/'))
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
+        let env: Vec<(&str, &std::ffi::OsStr)> =
+            env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+        let (child, addr) = common::start(&env).await;
         App { child, addr }
     }
 

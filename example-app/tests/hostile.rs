@@ -5,37 +5,9 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-async fn start() -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_example-app"))
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start example-app");
-    let mut line = String::new();
-    let stdout = child.stdout.take().unwrap();
-    tokio::time::timeout(
-        Duration::from_secs(30),
-        BufReader::new(stdout).read_line(&mut line),
-    )
-    .await
-    .expect("example-app prints its URL")
-    .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, addr)
-}
+mod common;
 
 /// Sends `request` on a new connection and reads until the server closes it (or 5 s pass):
 /// everything the server sent, as text.
@@ -80,7 +52,7 @@ fn still_serving(addr: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_requests_get_a_4xx_or_a_closed_connection() {
-    let (_app, addr) = start().await;
+    let (_app, addr) = common::start(&[]).await;
     tokio::task::spawn_blocking(move || {
         // Traversal, in every encoding we know of, towards files that exist next to the bundle.
         let traversals = [
@@ -156,7 +128,7 @@ async fn hostile_requests_get_a_4xx_or_a_closed_connection() {
 /// read timeout (10 s) while other clients are served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_client_is_cut_off_and_does_not_block_others() {
-    let (_app, addr) = start().await;
+    let (_app, addr) = common::start(&[]).await;
     tokio::task::spawn_blocking(move || {
         let mut slow = TcpStream::connect(&addr).unwrap();
         slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
