@@ -118,12 +118,16 @@ fn css_block(parser: &mut Parser<'_>, text: &str, context: Context, out: &mut Ve
             }
             Token::AtKeyword(name) if name.eq_ignore_ascii_case("import") => after_import = true,
             Token::UnquotedUrl(url) => {
-                // `url(  x  )`: the URL is the non-space text between the parentheses.
+                // `url(  x  )`: the URL is the text between the parentheses without CSS
+                // whitespace around it (not Rust's: U+00A0 is part of a URL). An unclosed
+                // `url(` at the end of the file has no `)`.
                 let open = raw.find('(').map_or(0, |i| i + 1);
-                let close = raw.rfind(')').unwrap_or(raw.len());
+                let close = raw.rfind(')').filter(|&c| c >= open).unwrap_or(raw.len());
                 let inner = &raw[open..close];
-                let lead = inner.len() - inner.trim_start().len();
-                let span = start + open + lead..start + open + inner.trim_end().len();
+                let trimmed_start = inner.trim_start_matches(is_css_space);
+                let trimmed = trimmed_start.trim_end_matches(is_css_space);
+                let lead = inner.len() - trimmed_start.len();
+                let span = start + open + lead..start + open + lead + trimmed.len();
                 out.push(Reference {
                     url: url.to_string(),
                     span,
@@ -169,6 +173,11 @@ fn css_block(parser: &mut Parser<'_>, text: &str, context: Context, out: &mut Ve
             _ => {}
         }
     }
+}
+
+/// CSS whitespace (CSS Syntax §4.2): space, tab, line feed, carriage return, form feed.
+fn is_css_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c')
 }
 
 fn nested(parser: &mut Parser<'_>, text: &str, context: Context, out: &mut Vec<Reference>) {
@@ -313,7 +322,8 @@ pub fn resolve(
     };
     // The written path is `reference.span` from the start of the URL (`url` is trimmed only of
     // what the span excludes); map the decoded offset back through any percent-escapes.
-    let written = &reference.url[reference.url.len() - reference.url.trim_start().len()..];
+    let lead = reference.url.len() - reference.url.trim_start().len();
+    let written = &reference.url[lead..];
     let written_name_start = written[..path_end].rfind('/').map_or(0, |i| i + 1);
     let written_name = &written[written_name_start..path_end];
     let Some(offset) = written_offset(written_name, decoded_at) else {
@@ -323,13 +333,13 @@ pub fn resolve(
     };
     // The URL as unescaped must be the text as written for an insertion to be exact.
     let span_text_len = reference.span.end - reference.span.start;
-    if span_text_len != reference.url.trim().len() {
+    if span_text_len != reference.url.len() {
         return Resolution::Unresolved(
             "it is written with CSS escapes, which Kiln does not rewrite".into(),
         );
     }
     Resolution::Local {
-        insert_at: reference.span.start + written_name_start + offset,
+        insert_at: reference.span.start + lead + written_name_start + offset,
         target,
     }
 }
@@ -425,6 +435,23 @@ mod tests {
         assert!(urls("app.txt", "/*# sourceMappingURL=a.map */").is_empty());
     }
 
+    /// Found by the `css_rewrite` fuzz target: an unclosed `url(` followed by form feeds at the
+    /// end of the file gave a span that ended before it started.
+    #[test]
+    fn an_unclosed_url_with_trailing_whitespace_has_an_empty_span_in_bounds() {
+        let css = b"@fon@n Sans\";\r  \0,\0\0\0y: \"1Kiln Sans\", url(\x0c\x0c\x0c";
+        for reference in references("a.css", css) {
+            assert!(reference.span.start <= reference.span.end, "{reference:?}");
+            assert!(reference.span.end <= css.len(), "{reference:?}");
+            assert_eq!(&css[reference.span.clone()], reference.url.as_bytes());
+        }
+        // A no-break space is part of an unquoted URL, as cssparser reads it.
+        let css = "a{b:url(\u{a0}x.png\u{a0})}";
+        let refs = references("a.css", css.as_bytes());
+        assert_eq!(refs.len(), 1);
+        assert_eq!(&css[refs[0].span.clone()], refs[0].url);
+    }
+
     #[test]
     fn unterminated_and_broken_css_does_not_panic() {
         for css in [
@@ -473,6 +500,10 @@ mod tests {
         assert_eq!(
             local(resolved("css/x.css", "../img/a%20b.png")),
             "img/a b.png a{b:url(\"../img/a%20b|.png\")}"
+        );
+        assert_eq!(
+            local(resolved("css/x.css", " ../img/a.png ")),
+            "img/a.png a{b:url(\" ../img/a|.png \")}"
         );
         assert_eq!(
             local(resolved("css/x.css", "./../LICENSE")),
