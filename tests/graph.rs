@@ -2,11 +2,7 @@
 //! against an independent re-computation, over HTTP, in baked and in reload mode alike (the same
 //! expectations hold in both: that is the parity check).
 
-use crate::util::{decode, send, sha256_hex, sri};
-
-#[derive(kiln::Embed)]
-#[kiln(folder = "fixtures/graph", prefix = "/static", dangling = "allow")]
-struct Graph;
+use crate::util::{Graph, decode, send, sha256_hex, sri};
 
 #[derive(kiln::Embed)]
 #[kiln(folder = "fixtures/graph", prefix = "/static", rewrite = false)]
@@ -186,7 +182,7 @@ fn asset_macro_gives_the_same_url_as_url() {
     let url = kiln::asset!(Graph, "css/app.css");
     assert_eq!(url, Graph::url("css/app.css").unwrap());
     assert_eq!(format!("{url}"), *Graph::url("css/app.css").unwrap());
-    let nested = kiln::asset!(crate::graph::Graph, "img/logo.svg");
+    let nested = kiln::asset!(crate::util::Graph, "img/logo.svg");
     assert_eq!(&*nested, Graph::get("img/logo.svg").unwrap().url());
 }
 

@@ -1,11 +1,7 @@
 //! Tags with integrity, import maps and the minijinja integration, rendered from a real template
 //! and checked against the bytes the service sends.
 
-use crate::util::{send, sha256_hex, sri};
-
-#[derive(kiln::Embed)]
-#[kiln(folder = "fixtures/graph", prefix = "/static", dangling = "allow")]
-struct Graph;
+use crate::util::{Graph, send, sha256_hex, sri};
 
 /// A bundle of its own, so that its base URL does not leak into the other tests.
 #[derive(kiln::Embed)]

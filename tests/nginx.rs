@@ -146,7 +146,7 @@ fn nginx_serves_the_export_byte_for_byte() {
     // (their plain names serve them as written).
     for (name, folder, bundle) in [
         ("basic", "fixtures/basic", Site::bundle()),
-        ("graph", "fixtures/graph", Graph::bundle()),
+        ("graph", "fixtures/graph", crate::util::Graph::bundle()),
     ] {
         let root = tmp.path().join(name);
         let config = kiln_bake::Config {
@@ -207,7 +207,3 @@ fn nginx_serves_the_export_byte_for_byte() {
         }
     }
 }
-
-#[derive(kiln::Embed)]
-#[kiln(folder = "fixtures/graph", prefix = "/static", dangling = "allow")]
-struct Graph;

@@ -51,6 +51,12 @@ pub(crate) fn decode(variant: &Variant) -> Vec<u8> {
 #[kiln(folder = "fixtures/basic", prefix = "/static")]
 pub(crate) struct Site;
 
+/// A bundle over the graph fixture (rewritten CSS, source maps, JavaScript modules), shared by
+/// the asset-graph, template and nginx tests; its one dangling reference is deliberate.
+#[derive(kiln::Embed)]
+#[kiln(folder = "fixtures/graph", prefix = "/static", dangling = "allow")]
+pub(crate) struct Graph;
+
 /// A response, collected.
 #[derive(Debug)]
 pub(crate) struct Reply {
