@@ -154,7 +154,11 @@ fn nginx_serves_the_export_byte_for_byte() {
             ..kiln_bake::Config::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder))
         };
         let baked = kiln_bake::bake(&config).unwrap();
-        kiln_bake::export(&baked.files, &root, false).unwrap();
+        // What `kiln export` writes: the folder baked in memory, exported by the runtime.
+        kiln::Bundle::from_baked(&baked, "/static")
+            .unwrap()
+            .export(&root)
+            .unwrap();
         let port = free_port();
         let (_server, brotli) = start(&nginx, &root, tmp.path(), port);
         let runtime = tokio::runtime::Builder::new_current_thread()

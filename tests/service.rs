@@ -589,8 +589,11 @@ async fn builder_options() {
     assert_eq!(r.header("access-control-allow-origin"), "*");
     let r = send(service.clone(), "GET", &fingerprinted("css/app.css"), &[]).await;
     assert_eq!(r.header("cache-control"), "public, max-age=600");
+    // The app's headers reach every response, errors included (a CORS error answer must carry
+    // CORS headers to be readable at all).
     let r = send(service, "GET", "/nope", &[]).await;
-    assert_eq!(r.header("access-control-allow-origin"), "");
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.header("access-control-allow-origin"), "*");
 }
 
 #[tokio::test]
@@ -772,4 +775,61 @@ async fn nesting_under_another_path_warns_once() {
     assert_eq!(elsewhere.matches("Static::router()").count(), expected);
     let at_prefix = stderr_under("/static");
     assert!(!at_prefix.contains("is mounted at"), "{at_prefix}");
+}
+
+/// Every response the service writes carries `nosniff` and the app's extra headers: assets,
+/// 304, 206, and the errors and the redirect, whose heads are prepared apart.
+#[tokio::test]
+async fn extra_headers_and_nosniff_on_every_response() {
+    let service = || {
+        Site::service().header(
+            http::header::CONTENT_SECURITY_POLICY,
+            http::HeaderValue::from_static("default-src 'self'"),
+        )
+    };
+    let etag = css().etag().to_owned();
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], StatusCode);
+    let cases: &[Case<'_>] = &[
+        ("GET", "/css/app.css", &[], StatusCode::OK),
+        (
+            "GET",
+            "/css/app.css",
+            &[("if-none-match", &etag)],
+            StatusCode::NOT_MODIFIED,
+        ),
+        (
+            "GET",
+            "/css/app.css",
+            &[("range", "bytes=0-3")],
+            StatusCode::PARTIAL_CONTENT,
+        ),
+        (
+            "GET",
+            "/css/app.css",
+            &[("range", "bytes=999999-")],
+            StatusCode::RANGE_NOT_SATISFIABLE,
+        ),
+        (
+            "GET",
+            "/css/app.css",
+            &[("if-match", "\"x\"")],
+            StatusCode::PRECONDITION_FAILED,
+        ),
+        ("POST", "/css/app.css", &[], StatusCode::METHOD_NOT_ALLOWED),
+        ("GET", "/no/such.css", &[], StatusCode::NOT_FOUND),
+        ("GET", "/docs", &[], StatusCode::PERMANENT_REDIRECT),
+    ];
+    for &(method, uri, headers, status) in cases {
+        let r = crate::util::send(service(), method, uri, headers).await;
+        assert_eq!(r.status, status, "{method} {uri} {headers:?}");
+        assert_eq!(r.header("x-content-type-options"), "nosniff", "{status}");
+        assert_eq!(
+            r.header("content-security-policy"),
+            "default-src 'self'",
+            "{status}"
+        );
+    }
+    // Without extra headers, the prepared error heads have none.
+    let r = get("/no/such.css", &[]).await;
+    assert_eq!(r.header("content-security-policy"), "");
 }

@@ -107,6 +107,23 @@ impl Codec {
         }
     }
 
+    /// The names a codec is given in `compress(...)` and in `kiln --compress`: the same
+    /// spellings in both (`none` aside, which names no codec).
+    pub const NAMES: [(&'static str, Codec); 4] = [
+        ("br", Codec::Brotli),
+        ("brotli", Codec::Brotli),
+        ("gzip", Codec::Gzip),
+        ("zstd", Codec::Zstd),
+    ];
+
+    /// The codec named `name` in an attribute or on the command line (see [`NAMES`](Self::NAMES)).
+    pub fn from_name(name: &str) -> Option<Codec> {
+        Self::NAMES
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|&(_, codec)| codec)
+    }
+
     /// The codec whose `Content-Encoding` token is `token` (`br`, `gzip`, `zstd`).
     pub fn from_token(token: &str) -> Option<Codec> {
         [Codec::Brotli, Codec::Gzip, Codec::Zstd]

@@ -85,15 +85,6 @@ pub enum Error {
     /// 64 KiB of path, content type and integrity string).
     #[error("`{}` is too large to embed", .0.display())]
     TooLarge(PathBuf),
-    /// A file of an export could not be written.
-    #[error("cannot write `{}`: {source}", path.display())]
-    Write {
-        /// The file or folder.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: io::Error,
-    },
     /// A codec failed to compress.
     #[error("cannot compress `{path}` with {codec}: {source}")]
     Compress {

@@ -457,7 +457,7 @@ mod tests {
             let written = &file.rewrite.as_ref().unwrap().as_written;
             assert_eq!(written.hash, crate::content_hash(FILES[0].1.as_bytes()));
             // Both forms are compressed, each from its own bytes.
-            let gunzip = |variants: &[crate::Variant]| {
+            let gunzip = |variants: &[crate::Compressed]| {
                 let gzip = variants
                     .iter()
                     .find(|v| v.codec == crate::Codec::Gzip)

@@ -2,7 +2,7 @@
 //! into the data the `kiln` crate serves.
 //!
 //! `kiln-macros` calls [`bake`] while expanding `#[derive(kiln::Embed)]`, and `kiln`'s reload mode
-//! will call the same functions at run time, so the two modes cannot drift apart. This crate has
+//! calls the same functions at run time, so the two modes cannot drift apart. This crate has
 //! no proc-macro dependencies and no opinion on HTTP.
 //!
 //! ```
@@ -25,7 +25,6 @@
 
 mod compress;
 mod error;
-mod export;
 mod graph;
 mod media;
 mod names;
@@ -40,7 +39,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use crate::compress::{Cache, Codec, Effort, worth_keeping};
 pub use crate::error::{Error, Origin};
-pub use crate::export::{Exported, MANIFEST_VERSION, export, staticfiles_json};
 pub use crate::graph::Dangling;
 pub use crate::media::{content_type, is_precompressed_type};
 pub use crate::names::{
@@ -144,7 +142,7 @@ pub struct BakedFile {
     /// Length in bytes.
     pub len: u64,
     /// The precompressed variants worth keeping (each at least 5% smaller), in codec order.
-    pub variants: Vec<Variant>,
+    pub variants: Vec<Compressed>,
     /// Set when references in the file were rewritten.
     pub rewrite: Option<Box<Rewrite>>,
 }
@@ -172,7 +170,7 @@ pub struct Representation {
     /// Length in bytes.
     pub len: u64,
     /// The precompressed variants worth keeping.
-    pub variants: Vec<Variant>,
+    pub variants: Vec<Compressed>,
 }
 
 impl BakedFile {
@@ -209,7 +207,7 @@ impl BakedFile {
 
 /// A precompressed form of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Variant {
+pub struct Compressed {
     /// How it is compressed.
     pub codec: Codec,
     /// Length in bytes.
@@ -323,23 +321,9 @@ fn defers_variants(path: &str, config: &Config) -> bool {
     config.rewrite && can_refer(path)
 }
 
-/// Reads, hashes and compresses one file at `effort`, keeping everything in memory: what reload
-/// mode does when a file is requested. Returns the baked file (its variants
-/// [`Stored::Memory`]) and the file's bytes.
-pub fn bake_in_memory(
-    source: &SourceFile,
-    codecs: &[Codec],
-    effort: Effort,
-) -> Result<(BakedFile, Vec<u8>), Error> {
-    let bytes = std::fs::read(&source.source).map_err(|e| Error::Read {
-        path: source.source.clone(),
-        source: e,
-    })?;
-    bake_bytes(source, bytes, codecs, effort)
-}
-
-/// [`bake_in_memory`] of bytes already read (or rewritten): hashes and compresses `bytes` as the
-/// contents of `source`.
+/// Hashes and compresses `bytes`, read (or rewritten) from `source`, at `effort`, keeping
+/// everything in memory: what reload mode and an in-memory bake do with a file. Returns the baked
+/// file (its variants [`Stored::Memory`]) and the bytes.
 pub fn bake_bytes(
     source: &SourceFile,
     bytes: Vec<u8>,
@@ -359,7 +343,7 @@ pub fn bake_bytes(
                 })?;
             let len = compressed.len() as u64;
             if worth_keeping(bytes.len() as u64, len) {
-                variants.push(Variant {
+                variants.push(Compressed {
                     codec,
                     len,
                     stored: Stored::Memory(compressed),
@@ -371,7 +355,12 @@ pub fn bake_bytes(
 }
 
 /// What a file of these `bytes` (whose content hash is `hash`) is, with its `variants`.
-fn describe(source: &SourceFile, bytes: &[u8], hash: String, variants: Vec<Variant>) -> BakedFile {
+fn describe(
+    source: &SourceFile,
+    bytes: &[u8],
+    hash: String,
+    variants: Vec<Compressed>,
+) -> BakedFile {
     BakedFile {
         fingerprinted: fingerprint(&source.path, &hash),
         integrity: integrity(bytes),
@@ -486,9 +475,9 @@ fn cached_variant(
     hash: &str,
     codec: Codec,
     raw_len: u64,
-) -> Option<Option<Variant>> {
+) -> Option<Option<Compressed>> {
     let len = cache.lookup(hash, codec)?;
-    Some(worth_keeping(raw_len, len).then(|| Variant {
+    Some(worth_keeping(raw_len, len).then(|| Compressed {
         codec,
         len,
         stored: Stored::File(cache.entry(hash, codec)),
@@ -502,7 +491,7 @@ fn variant(
     codec: Codec,
     config: &Config,
     stats: &mut Stats,
-) -> Result<Option<Variant>, Error> {
+) -> Result<Option<Compressed>, Error> {
     let raw_len = bytes.len() as u64;
     if let Some(kept) = cached_variant_of(config.cache.as_ref(), hash, codec, raw_len) {
         stats.cache_hits += 1;
@@ -517,7 +506,7 @@ fn cached_variant_of(
     hash: &str,
     codec: Codec,
     raw_len: u64,
-) -> Option<Option<Variant>> {
+) -> Option<Option<Compressed>> {
     cached_variant(cache?, hash, codec, raw_len)
 }
 
@@ -530,7 +519,7 @@ fn new_variant(
     codec: Codec,
     config: &Config,
     stats: &mut Stats,
-) -> Result<Option<Variant>, Error> {
+) -> Result<Option<Compressed>, Error> {
     let raw_len = bytes.len() as u64;
     let compressed = codec.compress(bytes).map_err(|e| Error::Compress {
         path: path.to_owned(),
@@ -553,17 +542,7 @@ fn new_variant(
         }
         None => Stored::Memory(compressed),
     };
-    Ok(worth_keeping(raw_len, len).then_some(Variant { codec, len, stored }))
-}
-
-/// The manifest: a JSON object mapping every path to its fingerprinted path, sorted by key, in
-/// the shape of Django's `staticfiles.json` `paths` map.
-pub fn manifest_json(files: &[BakedFile]) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = files
-        .iter()
-        .map(|f| (f.path.clone(), f.fingerprinted.clone().into()))
-        .collect();
-    serde_json::Value::Object(map).to_string()
+    Ok(worth_keeping(raw_len, len).then_some(Compressed { codec, len, stored }))
 }
 
 /// Resolves the `folder` attribute: `$VAR` and `${VAR}` are replaced by environment variables

@@ -1,6 +1,7 @@
-//! `kiln`: the command-line side of Kiln, on the same `kiln-bake` the derive uses, so that what
-//! it writes or uploads is byte for byte what `#[derive(kiln::Embed)]` bakes for the same folder
-//! and options.
+//! `kiln`: the command-line side of Kiln. It bakes the folder with the same `kiln-bake` the derive
+//! uses, into the same runtime `Bundle` (an in-memory one), and exports or uploads it with the
+//! same `Bundle::export_with` and `Bundle::upload_with`, so that what it writes or uploads is byte
+//! for byte what a binary with `#[derive(kiln::Embed)]` over the same folder and options does.
 //!
 //! ```text
 //! kiln export FOLDER OUT      Django's collectstatic: plain and fingerprinted names, .br/.gz
@@ -99,7 +100,8 @@ struct BakeArgs {
     /// Leave out files matching this glob (repeatable; the derive's `exclude`).
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
-    /// Precompressed variants: a comma-separated list of br, gzip, zstd, or `none`.
+    /// Precompressed variants: a comma-separated list of br (or brotli), gzip, zstd, or `none`:
+    /// the names of the attribute's `compress(...)`.
     #[arg(long, value_delimiter = ',', value_name = "CODECS")]
     compress: Option<Vec<String>>,
     /// Serve CSS and JavaScript as written, without rewriting references (`rewrite = false`).
@@ -124,20 +126,13 @@ impl BakeArgs {
             Some(names) => {
                 let mut codecs = Vec::new();
                 for name in names {
-                    let codec = match name.as_str() {
-                        "br" | "brotli" => Codec::Brotli,
-                        "gzip" | "gz" => Codec::Gzip,
-                        "zstd" | "zst" => Codec::Zstd,
-                        other => {
-                            return Err(format!(
-                                "unknown codec `{other}`; expected br, gzip, zstd or none"
-                            ));
-                        }
-                    };
+                    let codec = Codec::from_name(name).ok_or_else(|| {
+                        format!("unknown codec `{name}`; expected br, gzip, zstd or none")
+                    })?;
                     if !codec.is_available() {
                         return Err(format!(
-                            "this kiln was built without {name}: `cargo install --path cli \
-                             --features zstd`"
+                            "this kiln was built without {codec}: `cargo install --path cli \
+                             --features {codec}`"
                         ));
                     }
                     if !codecs.contains(&codec) {
@@ -162,6 +157,14 @@ impl BakeArgs {
     fn bake(&self) -> Result<Baked, String> {
         let config = self.config()?;
         kiln_bake::bake(&config).map_err(|e| e.to_string())
+    }
+
+    /// The folder baked into a runtime bundle (in memory), and what the bake found.
+    fn bundle(&self) -> Result<(&'static kiln::Bundle, Baked), String> {
+        let baked = self.bake()?;
+        let prefix = kiln_bake::normalise_prefix(&self.prefix)?;
+        let bundle = kiln::Bundle::from_baked(&baked, &prefix).map_err(|e| e.to_string())?;
+        Ok((bundle, baked))
     }
 }
 
@@ -190,8 +193,16 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Export { bake, out, prune } => {
-            let baked = bake.bake()?;
-            let done = kiln_bake::export(&baked.files, &out, prune).map_err(|e| e.to_string())?;
+            let (bundle, baked) = bake.bundle()?;
+            let mut options = kiln::ExportOptions::default();
+            options.prune = prune;
+            let done =
+                bundle.export_with(&out, &options).map_err(
+                    |e| match std::error::Error::source(&e) {
+                        Some(source) => format!("{e}: {source}"),
+                        None => e.to_string(),
+                    },
+                )?;
             println!(
                 "exported {} files to {}: {} written ({} bytes), {} unchanged{}",
                 baked.files.len(),
@@ -209,7 +220,8 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Manifest { bake } => {
-            println!("{}", kiln_bake::manifest_json(&bake.bake()?.files));
+            let (bundle, _) = bake.bundle()?;
+            println!("{}", bundle.manifest_json());
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { bake, max_size } => check(&bake, max_size),
@@ -221,9 +233,8 @@ fn run(command: Command) -> Result<ExitCode, String> {
             attempts,
             prune,
         } => {
-            let baked = bake.bake()?;
+            let (bundle, baked) = bake.bundle()?;
             report_dangling(&baked);
-            let objects = objects(&baked)?;
             let mut options = kiln::upload::UploadOptions::default();
             options.dry_run = dry_run;
             options.jobs = jobs;
@@ -236,16 +247,11 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 .enable_all()
                 .build()
                 .map_err(|e| format!("cannot start the runtime: {e}"))?;
-            let done = runtime.block_on(async {
-                let (store, prefix) = kiln::upload::open(&url).map_err(|e| e.to_string())?;
-                kiln::upload::upload_objects(&*store, &prefix, objects, &options)
-                    .await
-                    .map_err(|e| e.to_string())
-            });
+            let done = runtime.block_on(bundle.upload_with(&url, &options));
             if options.progress.is_some() {
                 eprintln!();
             }
-            let done = done?;
+            let done = done.map_err(|e| e.to_string())?;
             let verb = if dry_run { "would upload" } else { "uploaded" };
             println!(
                 "{verb} {} objects ({} bytes), skipped {} already there{}",
@@ -272,61 +278,6 @@ fn progress_bar(done: usize, total: usize, bytes: u64) {
         "-".repeat(WIDTH - filled),
         bytes as f64 / 1e6
     );
-}
-
-/// What `kiln upload` sends: the objects `Bundle::upload` sends for the same folder and options.
-fn objects(baked: &Baked) -> Result<Vec<kiln::upload::Object>, String> {
-    use kiln::upload::{IMMUTABLE, NO_CACHE, Object};
-    let mut out = Vec::new();
-    for file in &baked.files {
-        let (written_hash, written_variants) = match &file.rewrite {
-            Some(rewrite) => (&rewrite.as_written.hash, &rewrite.as_written.variants),
-            None => (&file.hash, &file.variants),
-        };
-        let served = file.read().map_err(|e| e.to_string())?;
-        let written = match &file.rewrite {
-            None => served.clone(),
-            Some(_) => {
-                let bytes = std::fs::read(&file.source)
-                    .map_err(|e| format!("cannot read `{}`: {e}", file.source.display()))?;
-                if kiln_bake::content_hash(&bytes) != *written_hash {
-                    return Err(format!(
-                        "`{}` changed while uploading",
-                        file.source.display()
-                    ));
-                }
-                bytes
-            }
-        };
-        for (name, bytes, variants, cache_control) in [
-            (&file.fingerprinted, served, &file.variants, IMMUTABLE),
-            (&file.path, written, written_variants, NO_CACHE),
-        ] {
-            let object = |key: String, bytes: Vec<u8>, encoding: Option<&'static str>| Object {
-                key,
-                bytes: bytes::Bytes::from(bytes),
-                content_type: file.content_type.clone(),
-                content_encoding: encoding,
-                cache_control,
-                fingerprinted: cache_control == IMMUTABLE,
-            };
-            out.push(object(name.clone(), bytes, None));
-            for variant in variants {
-                let bytes = variant.stored.read().map_err(|e| e.to_string())?;
-                let key = format!("{name}.{}", variant.codec.extension());
-                out.push(object(key, bytes, Some(variant.codec.token())));
-            }
-        }
-    }
-    out.push(Object {
-        key: "staticfiles.json".into(),
-        bytes: bytes::Bytes::from(kiln_bake::staticfiles_json(&baked.files)),
-        content_type: "application/json".into(),
-        content_encoding: None,
-        cache_control: NO_CACHE,
-        fingerprinted: false,
-    });
-    Ok(out)
 }
 
 fn report_dangling(baked: &Baked) {

@@ -131,34 +131,37 @@ fn client(endpoint: &str) -> object_store::aws::AmazonS3 {
 /// Reads every object the bundle uploads back from the server, and checks its bytes and headers.
 async fn verify(endpoint: &str) {
     let store = client(endpoint);
-    let expected = Graph::bundle().upload_objects();
+    let expected = Graph::bundle().files();
     assert!(expected.len() > 30, "{}", expected.len());
     for object in expected {
-        let path = object_store::path::Path::from(format!("static/{}", object.key));
+        let path = object_store::path::Path::from(format!("static/{}", object.name()));
         let got = store
             .get(&path)
             .await
             .unwrap_or_else(|e| panic!("{path}: {e}"));
         let attributes = got.attributes.clone();
         let text = |a: Attribute| attributes.get(&a).map(|v| v.to_string());
-        assert_eq!(got.bytes().await.unwrap(), object.bytes, "{path}");
+        assert_eq!(got.bytes().await.unwrap(), object.bytes(), "{path}");
         assert_eq!(
             text(Attribute::ContentType).as_deref(),
-            Some(&*object.content_type),
+            Some(object.content_type()),
             "{path}"
         );
         assert_eq!(
             text(Attribute::CacheControl).as_deref(),
-            Some(object.cache_control),
+            Some(object.cache_control()),
             "{path}"
         );
         assert_eq!(
             text(Attribute::ContentEncoding).as_deref(),
-            object.content_encoding,
+            object.content_encoding(),
             "{path}"
         );
-        if object.key.ends_with(".css") && object.fingerprinted {
-            assert_eq!(object.cache_control, "public, max-age=31536000, immutable");
+        if object.name().ends_with(".css") && object.is_immutable() {
+            assert_eq!(
+                object.cache_control(),
+                "public, max-age=31536000, immutable"
+            );
         }
     }
 }
@@ -247,7 +250,7 @@ fn upload_to_a_local_s3_server() {
         "{text}{}",
         String::from_utf8_lossy(&resumed.stderr)
     );
-    let total = Graph::bundle().upload_objects().len();
+    let total = Graph::bundle().files().len();
     let skipped: usize = text
         .split("skipped ")
         .nth(1)
@@ -285,16 +288,16 @@ fn the_bundle_uploads_itself_to_a_folder() {
         .enable_all()
         .build()
         .unwrap();
-    let objects = Graph::bundle().upload_objects();
+    let objects = Graph::bundle().files();
     let first = runtime.block_on(Graph::bundle().upload(&url)).unwrap();
     assert_eq!((first.uploaded, first.skipped), (objects.len(), 0));
     for object in &objects {
-        let path = dir.path().join("static").join(&object.key);
+        let path = dir.path().join("static").join(object.name());
         assert_eq!(
             std::fs::read(&path).unwrap(),
-            object.bytes,
+            &object.bytes()[..],
             "{}",
-            object.key
+            object.name()
         );
     }
     let second = runtime.block_on(Graph::bundle().upload(&url)).unwrap();
@@ -305,18 +308,20 @@ fn the_bundle_uploads_itself_to_a_folder() {
 /// nothing else is touched.
 #[test]
 fn prune_keeps_the_last_uploads() {
-    use kiln::upload::{IMMUTABLE, NO_CACHE, Object, UploadOptions, open, upload_objects};
+    use kiln::upload::{UploadOptions, open, upload_objects};
+    use kiln::{Encoding, OutputFile};
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("static")).unwrap();
     std::fs::write(dir.path().join("static/mine.txt"), "not Kiln's").unwrap();
     let url = format!("file://{}/static", dir.path().display());
-    let object = |key: &str, fingerprinted: bool| Object {
-        key: key.into(),
-        bytes: bytes::Bytes::from(key.to_owned()),
-        content_type: "text/css; charset=utf-8".into(),
-        content_encoding: None,
-        cache_control: if fingerprinted { IMMUTABLE } else { NO_CACHE },
-        fingerprinted,
+    let object = |key: &str, fingerprinted: bool| {
+        OutputFile::new(
+            key,
+            key.to_owned(),
+            "text/css; charset=utf-8",
+            Encoding::Identity,
+            fingerprinted,
+        )
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

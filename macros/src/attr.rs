@@ -1,4 +1,4 @@
-//! Parsing `#[kiln(...)]` into a [`Config`] that keeps every span.
+//! Parsing `#[kiln(...)]` into [`Attrs`] that keeps every span.
 
 use kiln_bake::{Codec, normalise_prefix};
 use proc_macro2::Span;
@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr, Path};
 
 /// The parsed attributes of one derive.
-pub(crate) struct Config {
+pub(crate) struct Attrs {
     pub(crate) folder: LitStr,
     /// Normalised: empty, or `/segment...` without a trailing `/`.
     pub(crate) prefix: String,
@@ -22,12 +22,12 @@ pub(crate) struct Config {
     /// `rewrite = false` turns reference rewriting off.
     pub(crate) rewrite: bool,
     /// What a reference that resolves to no file of the bundle is.
-    pub(crate) dangling: Dangling,
+    pub(crate) dangling: DanglingPolicy,
 }
 
 /// `dangling = "warn" | "error" | "allow"`, with the span of the value.
 #[derive(Clone, Copy)]
-pub(crate) enum Dangling {
+pub(crate) enum DanglingPolicy {
     Warn(Span),
     Error(Span),
     Allow,
@@ -46,7 +46,13 @@ const KEY_NAMES: [&str; 9] = [
     "dangling",
     "crate",
 ];
-const CODEC_NAMES: [&str; 5] = ["br", "brotli", "gzip", "zstd", "none"];
+/// Every name `compress(...)` takes: the codecs' (kiln-bake's one list) and `none`.
+fn codec_names() -> impl Iterator<Item = &'static str> + Clone {
+    Codec::NAMES
+        .iter()
+        .map(|&(name, _)| name)
+        .chain(std::iter::once("none"))
+}
 
 /// The name among `known` closest to what was written, if it is close enough to be a typo.
 pub(crate) fn closest<'a>(
@@ -67,11 +73,16 @@ pub(crate) fn closest<'a>(
 }
 
 /// `unknown {what} `name`; did you mean `x`?` or `unknown {what} `name`; expected {expected}`.
-fn unknown(what: &str, path: &Path, known: &[&'static str], expected: &str) -> String {
+fn unknown<'a>(
+    what: &str,
+    path: &Path,
+    known: impl IntoIterator<Item = &'a str>,
+    expected: &str,
+) -> String {
     let written = path
         .get_ident()
         .map_or_else(|| quote::quote!(#path).to_string(), Ident::to_string);
-    match closest(&written, known.iter().copied()) {
+    match closest(&written, known) {
         Some(name) => format!("unknown {what} `{written}`; did you mean `{name}`?"),
         None => format!("unknown {what} `{written}`; expected {expected}"),
     }
@@ -79,7 +90,7 @@ fn unknown(what: &str, path: &Path, known: &[&'static str], expected: &str) -> S
 
 /// Reads every `#[kiln(...)]` attribute of `input`. Errors that do not depend on each other are
 /// all reported, combined.
-pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
+pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Attrs> {
     let mut folder: Option<LitStr> = None;
     let mut prefix: Option<LitStr> = None;
     let mut include = Vec::new();
@@ -88,7 +99,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
     let mut krate: Option<Path> = None;
     let mut compressed_only: Option<(Span, u64)> = None;
     let mut rewrite: Option<syn::LitBool> = None;
-    let mut dangling: Option<Dangling> = None;
+    let mut dangling: Option<DanglingPolicy> = None;
     let mut errors: Option<syn::Error> = None;
     // Set when an attribute did not parse: `folder` may be in the part that was not read.
     let mut attr_failed = false;
@@ -135,9 +146,9 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
             } else if meta.path.is_ident("dangling") {
                 let lit = string(&meta)?;
                 let value = match lit.value().as_str() {
-                    "warn" => Dangling::Warn(lit.span()),
-                    "error" => Dangling::Error(lit.span()),
-                    "allow" => Dangling::Allow,
+                    "warn" => DanglingPolicy::Warn(lit.span()),
+                    "error" => DanglingPolicy::Error(lit.span()),
+                    "allow" => DanglingPolicy::Allow,
                     other => {
                         return Err(syn::Error::new(
                             lit.span(),
@@ -153,7 +164,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
                 let lit = string(&meta)?;
                 set_once(&mut krate, &meta, lit.parse::<Path>()?)
             } else {
-                Err(meta.error(unknown("key", &meta.path, &KEY_NAMES, KEYS)))
+                Err(meta.error(unknown("key", &meta.path, KEY_NAMES, KEYS)))
             }
         });
         if let Err(e) = result {
@@ -217,8 +228,8 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Config> {
 
     match (errors, folder, prefix) {
         (Some(errors), _, _) => Err(errors),
-        (None, Some(folder), Some(prefix)) => Ok(Config {
-            dangling: dangling.unwrap_or(Dangling::Warn(folder.span())),
+        (None, Some(folder), Some(prefix)) => Ok(Attrs {
+            dangling: dangling.unwrap_or(DanglingPolicy::Warn(folder.span())),
             folder,
             prefix,
             include,
@@ -284,28 +295,29 @@ fn parse_codecs(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Codec>> {
     let mut codecs = Vec::new();
     let mut none: Option<Span> = None;
     meta.parse_nested_meta(|algo| {
-        let codec = if algo.path.is_ident("br") || algo.path.is_ident("brotli") {
-            Codec::Brotli
-        } else if algo.path.is_ident("gzip") {
-            Codec::Gzip
-        } else if algo.path.is_ident("zstd") {
-            if !Codec::Zstd.is_available() {
-                return Err(algo.error(
-                    "zstd needs the `zstd` feature of kiln: `kiln = { version = \"...\", \
-                     features = [\"zstd\"] }`",
-                ));
+        let name = algo.path.get_ident().map(Ident::to_string);
+        let codec = match name.as_deref().map(|name| (name, Codec::from_name(name))) {
+            Some((_, Some(codec))) => {
+                if !codec.is_available() {
+                    return Err(algo.error(format!(
+                        "{codec} needs the `{codec}` feature of kiln: `kiln = {{ version = \
+                         \"...\", features = [\"{codec}\"] }}`"
+                    )));
+                }
+                codec
             }
-            Codec::Zstd
-        } else if algo.path.is_ident("none") {
-            none = Some(algo.path.span());
-            return Ok(());
-        } else {
-            return Err(algo.error(unknown(
-                "codec",
-                &algo.path,
-                &CODEC_NAMES,
-                "`br`, `gzip`, `zstd` or `none`",
-            )));
+            Some(("none", None)) => {
+                none = Some(algo.path.span());
+                return Ok(());
+            }
+            _ => {
+                return Err(algo.error(unknown(
+                    "codec",
+                    &algo.path,
+                    codec_names(),
+                    "`br`, `gzip`, `zstd` or `none`",
+                )));
+            }
         };
         if codecs.contains(&codec) {
             return Err(algo.error("codec listed twice"));
@@ -446,8 +458,8 @@ mod tests {
         );
         assert_eq!(closest("incl", KEY_NAMES), Some("include"));
         assert_eq!(closest("colour", KEY_NAMES), None);
-        assert_eq!(closest("gz", CODEC_NAMES), Some("gzip"));
-        assert_eq!(closest("brotly", CODEC_NAMES), Some("brotli"));
-        assert_eq!(closest("deflate", CODEC_NAMES), None);
+        assert_eq!(closest("gz", codec_names()), Some("gzip"));
+        assert_eq!(closest("brotly", codec_names()), Some("brotli"));
+        assert_eq!(closest("deflate", codec_names()), None);
     }
 }

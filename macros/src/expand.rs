@@ -7,7 +7,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::{DeriveInput, LitStr};
 
-use crate::attr::{self, Config};
+use crate::attr::{self, Attrs};
 
 /// The whole derive. On error it emits the error *and* the same items over an empty bundle, so the
 /// user sees one error instead of a cascade of "no function `get`" errors.
@@ -79,12 +79,12 @@ fn report_timings(
     );
 }
 
-fn fallback(input: &DeriveInput, config: Option<&Config>, error: syn::Error) -> TokenStream {
+fn fallback(input: &DeriveInput, config: Option<&Attrs>, error: syn::Error) -> TokenStream {
     let default;
     let config = match config {
         Some(config) => config,
         None => {
-            default = Config {
+            default = Attrs {
                 folder: LitStr::new("", Span::call_site()),
                 prefix: String::new(),
                 include: Vec::new(),
@@ -93,7 +93,7 @@ fn fallback(input: &DeriveInput, config: Option<&Config>, error: syn::Error) -> 
                 krate: syn::parse_quote!(::kiln),
                 compressed_only: None,
                 rewrite: true,
-                dangling: attr::Dangling::Allow,
+                dangling: attr::DanglingPolicy::Allow,
             };
             &default
         }
@@ -117,7 +117,7 @@ enum Source<'a> {
 }
 
 /// The folder of `config`, resolved against the crate's manifest folder and the environment.
-fn resolve(config: &Config) -> syn::Result<PathBuf> {
+fn resolve(config: &Attrs) -> syn::Result<PathBuf> {
     let written = config.folder.value();
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     let folder = kiln_bake::resolve_folder(&written, Path::new(&manifest_dir), |name| {
@@ -135,7 +135,7 @@ fn resolve(config: &Config) -> syn::Result<PathBuf> {
 
 /// A kiln-bake error as a compile error on the attribute at fault, with paths shown the way the
 /// user wrote them.
-fn bake_error(config: &Config, folder: &Path, error: kiln_bake::Error) -> syn::Error {
+fn bake_error(config: &Attrs, folder: &Path, error: kiln_bake::Error) -> syn::Error {
     let written = config.folder.value();
     let span = match error.origin() {
         Origin::Include(i) => config.include.get(i).map(LitStr::span),
@@ -159,7 +159,7 @@ fn bake_error(config: &Config, folder: &Path, error: kiln_bake::Error) -> syn::E
 
 /// Reload mode: checks what can be checked now (the folder, the patterns, names that clash) and
 /// expands to a bundle that reads the folder at run time. Nothing is hashed or compressed.
-fn read_from_disk(input: &DeriveInput, config: &Config) -> syn::Result<TokenStream> {
+fn read_from_disk(input: &DeriveInput, config: &Attrs) -> syn::Result<TokenStream> {
     let folder = resolve(config)?;
     let include: Vec<String> = config.include.iter().map(LitStr::value).collect();
     let exclude: Vec<String> = config.exclude.iter().map(LitStr::value).collect();
@@ -201,7 +201,7 @@ struct Output {
 
 /// Resolves the folder and the cache, runs kiln-bake and writes the pack; errors point at the
 /// attribute at fault.
-fn bake(input: &DeriveInput, config: &Config) -> syn::Result<Output> {
+fn bake(input: &DeriveInput, config: &Attrs) -> syn::Result<Output> {
     let folder = resolve(config)?;
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
 
@@ -233,7 +233,7 @@ fn bake(input: &DeriveInput, config: &Config) -> syn::Result<Output> {
         &bake_config.exclude,
     );
     let baked = kiln_bake::bake(&bake_config).map_err(to_syn)?;
-    if let attr::Dangling::Error(span) = config.dangling
+    if let attr::DanglingPolicy::Error(span) = config.dangling
         && !baked.dangling.is_empty()
     {
         let mut errors = baked
@@ -279,7 +279,7 @@ pub(crate) fn cache_dir() -> PathBuf {
 
 fn generate(
     input: &DeriveInput,
-    config: &Config,
+    config: &Attrs,
     files: &[BakedFile],
     source: Source<'_>,
 ) -> TokenStream {
@@ -465,10 +465,10 @@ const DANGLING_WARNINGS: usize = 10;
 /// A warning for each reference left as written (`dangling = "warn"`, the default).
 fn dangling_warnings(
     input: &DeriveInput,
-    config: &Config,
+    config: &Attrs,
     dangling: &[kiln_bake::Dangling],
 ) -> TokenStream {
-    let attr::Dangling::Warn(span) = config.dangling else {
+    let attr::DanglingPolicy::Warn(span) = config.dangling else {
         return TokenStream::new();
     };
     let shown = dangling.len().min(DANGLING_WARNINGS);
@@ -518,7 +518,7 @@ const LARGE_FILE: u64 = 32 << 20;
 /// `unwatched` whether nothing makes Cargo notice files added to the folder.
 fn warnings(
     input: &DeriveInput,
-    config: &Config,
+    config: &Attrs,
     files: &[BakedFile],
     empty: bool,
     unmatched: &kiln_bake::Unmatched,

@@ -6,78 +6,19 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use http::HeaderValue;
 
-/// A content coding an asset can be stored and served in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Encoding {
-    /// The bytes as they are in the folder.
-    Identity,
-    /// Brotli (`br`).
-    Brotli,
-    /// Zstandard (`zstd`).
-    Zstd,
-    /// Gzip (`gzip`).
-    Gzip,
-}
+pub use crate::encoding::Encoding;
 
-impl Encoding {
-    /// The `Content-Encoding` token: `identity`, `br`, `zstd` or `gzip`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Encoding::Identity => "identity",
-            Encoding::Brotli => "br",
-            Encoding::Zstd => "zstd",
-            Encoding::Gzip => "gzip",
-        }
+/// Appends the strong entity tag of the representation of content `hash` in `encoding`, quoted:
+/// `"<hash>"` for identity, `"<hash>-br"` and so on for the others. The one format of every
+/// source's entity tags.
+pub(crate) fn write_etag(out: &mut String, hash: &str, encoding: Encoding) {
+    out.push('"');
+    out.push_str(hash);
+    if encoding != Encoding::Identity {
+        out.push('-');
+        out.push_str(encoding.as_str());
     }
-
-    /// The extension of a precompressed sibling file (`br`, `zst`, `gz`); `None` for identity.
-    pub const fn file_extension(self) -> Option<&'static str> {
-        match self {
-            Encoding::Identity => None,
-            Encoding::Brotli => Some("br"),
-            Encoding::Zstd => Some("zst"),
-            Encoding::Gzip => Some("gz"),
-        }
-    }
-
-    /// The encoding of `code` in a pack's meta, as kiln-bake writes it (`tests/pack.rs` reads
-    /// every codec's code back).
-    pub(crate) const fn from_pack_code(code: u8) -> Option<Self> {
-        match code {
-            0 => Some(Encoding::Identity),
-            1 => Some(Encoding::Brotli),
-            2 => Some(Encoding::Zstd),
-            3 => Some(Encoding::Gzip),
-            _ => None,
-        }
-    }
-
-    /// A dense index, 0 to 3, for tables by encoding.
-    pub(crate) const fn index(self) -> usize {
-        match self {
-            Encoding::Identity => 0,
-            Encoding::Brotli => 1,
-            Encoding::Zstd => 2,
-            Encoding::Gzip => 3,
-        }
-    }
-
-    /// The `Content-Encoding` header value; `None` for identity, which is sent without one.
-    pub(crate) const fn header(self) -> Option<HeaderValue> {
-        match self {
-            Encoding::Identity => None,
-            Encoding::Brotli => Some(HeaderValue::from_static("br")),
-            Encoding::Zstd => Some(HeaderValue::from_static("zstd")),
-            Encoding::Gzip => Some(HeaderValue::from_static("gzip")),
-        }
-    }
-}
-
-impl fmt::Display for Encoding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+    out.push('"');
 }
 
 /// One stored representation of an asset: its encoding, bytes and entity tag.
@@ -395,8 +336,7 @@ impl Asset {
         if !self.compressed_only {
             return &self.identity.bytes;
         }
-        self.decoded
-            .get_or_init(|| crate::decode::identity(&self.variants))
+        self.decoded.get_or_init(|| decode_identity(&self.variants))
     }
 
     /// The identity bytes, shared (no copy).
@@ -539,3 +479,13 @@ impl PartialEq for AssetRef {
 }
 
 impl Eq for AssetRef {}
+
+/// Decodes the first variant of a compressed-only asset that its encoding can decode.
+fn decode_identity(variants: &[Variant]) -> Bytes {
+    let decoded = variants
+        .iter()
+        .find_map(|v| v.encoding().decode(v.bytes()).ok());
+    // Invariant: the derive makes an asset compressed-only only when it has a gzip or brotli
+    // variant, compressed from these very bytes at build time, so decoding cannot fail.
+    Bytes::from(decoded.expect("kiln: no decodable variant for a compressed-only asset"))
+}

@@ -1,15 +1,13 @@
 //! Writing a bundle out as a folder, for nginx or a CDN.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::bundle::Bundle;
-
-/// The manifest format version written to `staticfiles.json`, as Django's
-/// `ManifestStaticFilesStorage` reads it.
-pub(crate) const MANIFEST_VERSION: &str = "1.0";
+use crate::files::{MANIFEST_NAME, is_fingerprinted_output};
 
 /// What [`Bundle::export`] wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -17,10 +15,25 @@ pub(crate) const MANIFEST_VERSION: &str = "1.0";
 pub struct Exported {
     /// Files the export consists of, siblings and manifest included.
     pub files: usize,
+    /// Files written (new or changed).
+    pub written: usize,
     /// Bytes written.
     pub bytes: u64,
     /// Files that were already there with the same bytes, left alone.
     pub unchanged: usize,
+    /// Files of earlier exports removed (see [`ExportOptions::prune`]).
+    pub removed: usize,
+}
+
+/// How to export: see [`Bundle::export_with`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ExportOptions {
+    /// Remove the files of earlier exports that this one does not write: those the previous
+    /// `staticfiles.json` names (plain and fingerprinted, with their siblings), and every file
+    /// whose name is fingerprinted (or the sibling of one). Other files are never touched.
+    /// `false` by default: pages still served by the previous deploy keep finding their assets.
+    pub prune: bool,
 }
 
 /// An export that failed: which file, and why.
@@ -77,38 +90,102 @@ impl Bundle {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn export(&'static self, dir: impl AsRef<Path>) -> Result<Exported, ExportError> {
+        self.export_with(dir, &ExportOptions::default())
+    }
+
+    /// [`export`](Self::export) with options: `prune` removes what earlier exports wrote and
+    /// this one does not.
+    pub fn export_with(
+        &'static self,
+        dir: impl AsRef<Path>,
+        options: &ExportOptions,
+    ) -> Result<Exported, ExportError> {
         let dir = dir.as_ref();
+        let previous = match options.prune {
+            true => previous_names(dir),
+            false => BTreeSet::new(),
+        };
         let mut report = Exported::default();
-        for asset in self.iter() {
-            // The plain name serves the file as written, the fingerprinted one the file with its
-            // references rewritten (the same file unless it has any).
-            for (name, form) in [
-                (asset.path(), asset.as_written()),
-                (asset.fingerprinted_path(), &*asset),
-            ] {
-                for variant in form.encodings() {
-                    let file = match variant.encoding().file_extension() {
-                        None => dir.join(name),
-                        Some(ext) => dir.join(format!("{name}.{ext}")),
-                    };
-                    write(&file, variant.bytes(), &mut report)?;
+        let mut names = BTreeSet::new();
+        for file in self.files() {
+            write(&dir.join(file.name()), file.bytes(), &mut report)?;
+            names.insert(file.name().to_owned());
+        }
+        if options.prune {
+            let stale = previous
+                .into_iter()
+                .chain(fingerprinted_names(dir))
+                .filter(|name| !names.contains(name))
+                .collect::<BTreeSet<_>>();
+            for name in stale {
+                let path = dir.join(&name);
+                match fs::remove_file(&path) {
+                    Ok(()) => report.removed += 1,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(source) => return Err(ExportError { path, source }),
                 }
             }
         }
-        let manifest = format!(
-            "{{\"paths\": {}, \"version\": \"{MANIFEST_VERSION}\"}}\n",
-            self.manifest_json()
-        );
-        write(
-            &dir.join("staticfiles.json"),
-            manifest.as_bytes(),
-            &mut report,
-        )?;
         Ok(report)
     }
 }
 
-/// Writes `bytes` to `path` unless it already holds them, through a temporary file and a rename.
+/// The names an earlier export wrote into `dir`, from its `staticfiles.json`: each plain and
+/// fingerprinted name, and their possible siblings.
+fn previous_names(dir: &Path) -> BTreeSet<String> {
+    let Ok(text) = fs::read_to_string(dir.join(MANIFEST_NAME)) else {
+        return BTreeSet::new();
+    };
+    let mut names = BTreeSet::new();
+    for name in crate::json::manifest_paths(&text) {
+        // Only names inside the folder: a hand-edited manifest must not reach elsewhere.
+        if name
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == ".." || s.contains('\\'))
+        {
+            continue;
+        }
+        for ext in crate::Encoding::ALL
+            .iter()
+            .filter_map(|e| e.file_extension())
+        {
+            names.insert(format!("{name}.{ext}"));
+        }
+        names.insert(name);
+    }
+    names
+}
+
+/// The files under `dir` whose name is fingerprinted, or the sibling of one.
+fn fingerprinted_names(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut folders = vec![dir.to_owned()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                folders.push(path);
+            } else if kind.is_file()
+                && let Some(name) = path.strip_prefix(dir).ok().and_then(|p| p.to_str())
+            {
+                let name = name.replace('\\', "/");
+                if is_fingerprinted_output(&name) {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Writes `bytes` to `path` unless it already holds them, through a temporary file beside it and
+/// a rename, so that a server never sends a half-written file: the one atomic write of an export.
 fn write(path: &Path, bytes: &[u8], report: &mut Exported) -> Result<(), ExportError> {
     let fail = |path: &Path| {
         let path = path.to_owned();
@@ -129,6 +206,7 @@ fn write(path: &Path, bytes: &[u8], report: &mut Exported) -> Result<(), ExportE
         let _ = fs::remove_file(&tmp);
         return Err(fail(path)(e));
     }
+    report.written += 1;
     report.bytes += bytes.len() as u64;
     Ok(())
 }

@@ -211,26 +211,6 @@ fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-/// Appends `text` as a JSON string that is also safe inside a `<script>` element (`<`, `>` and
-/// `&` as `\u` escapes, so that no `</script>` or `<!--` can appear).
-fn json_string_into(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 fn is_module(path: &str) -> bool {
     path.rsplit_once('.')
         .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("js") || ext.eq_ignore_ascii_case("mjs"))
@@ -274,18 +254,21 @@ impl Bundle {
             if i > 0 {
                 out.push(',');
             }
-            json_string_into(&mut out, &format!("{start}{}", plain_url_path(asset)));
+            crate::json::write_script_string(
+                &mut out,
+                &format!("{start}{}", plain_url_path(asset)),
+            );
             out.push(':');
-            json_string_into(&mut out, &format!("{start}{}", asset.url_path()));
+            crate::json::write_script_string(&mut out, &format!("{start}{}", asset.url_path()));
         }
         out.push_str("},\"integrity\":{");
         for (i, asset) in modules.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            json_string_into(&mut out, &format!("{start}{}", asset.url_path()));
+            crate::json::write_script_string(&mut out, &format!("{start}{}", asset.url_path()));
             out.push(':');
-            json_string_into(&mut out, asset.integrity());
+            crate::json::write_script_string(&mut out, asset.integrity());
         }
         out.push_str("}}</script>");
         out
@@ -316,7 +299,7 @@ mod tests {
         super::escape_into(&mut out, r#"a&b<c>"d'"#);
         assert_eq!(out, "a&amp;b&lt;c&gt;&quot;d&#39;");
         let mut out = String::new();
-        super::json_string_into(&mut out, "</script><!--\"\\\n");
-        assert_eq!(out, r#""\u003c/script\u003e\u003c!--\"\\\u000a""#);
+        crate::json::write_script_string(&mut out, "</script><!--\"\\\n");
+        assert_eq!(out, r#""\u003c/script\u003e\u003c!--\"\\\n""#);
     }
 }

@@ -259,35 +259,49 @@
 //! | `reload` | read the folder from disk on each request instead of baking it in (development; see [Reload mode](#reload-mode)) |
 //! | `axum` | `Static::router()`: an axum `Router` with the bundle at its prefix; in debug builds, a warning when the service is nested at another path |
 //! | `zstd` | also precompress with zstd (build-time cost only) |
+//! | `minijinja` | [`minijinja::install`]: `{{ static("css/app.css") }}`, tags with integrity and the import map in minijinja templates |
+//! | `upload` | [`Bundle::upload`] and the [`upload`] module: the bundle's files to S3-compatible storage, GCS, Azure or a folder, for a CDN |
+//! | `bake` | [`Bundle::from_baked`]: a bundle of a folder baked at run time by `kiln-bake` (what the `kiln` command exports and uploads); `reload` turns it on |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // The build-script example is a whole `build.rs`, `fn main` included.
 #![allow(clippy::needless_doctest_main)]
 
+// The layers, bottom up (ARCHITECTURE.md): asset data, sources, the bundle, the HTTP service,
+// then the features on top. A module imports only from its own layer and the ones below.
 mod asset;
+mod encoding;
+mod json;
+mod path;
+
+mod source;
+
 mod bundle;
-mod decode;
-mod disk;
+
+mod service;
+
 mod export;
+mod files;
 mod html;
 #[cfg(feature = "reload")]
 mod live;
 #[cfg(feature = "minijinja")]
 #[cfg_attr(docsrs, doc(cfg(feature = "minijinja")))]
 pub mod minijinja;
-mod pack;
 mod page;
-mod service;
+mod routes;
 #[cfg(feature = "upload")]
 #[cfg_attr(docsrs, doc(cfg(feature = "upload")))]
 pub mod upload;
 
 pub use crate::asset::{Asset, AssetRef, Encoding, Variant};
-pub use crate::bundle::{Bundle, Embed, Iter, Match};
-pub use crate::export::{ExportError, Exported};
+pub use crate::bundle::{Bundle, Embed};
+pub use crate::export::{ExportError, ExportOptions, Exported};
+pub use crate::files::OutputFile;
 pub use crate::html::AssetUrl;
 pub use crate::page::Page;
 pub use crate::service::{AssetBody, ResponseFuture, ServeAssets};
+pub use crate::source::{Iter, Match};
 
 /// Embeds a folder at compile time; see the [crate documentation](crate) for the attributes.
 ///
@@ -342,7 +356,8 @@ pub mod __private {
     #[cfg(feature = "axum")]
     pub use axum;
 
-    pub use crate::disk::DiskOptions;
+    #[cfg(feature = "reload")]
+    pub use crate::source::disk::DiskOptions;
 
     /// The position of `path` in a derive's sorted list of paths (`paths` back to back, `ends`
     /// where each ends), at compile time: `kiln::asset!` evaluates it in a `const`, so a path

@@ -14,21 +14,53 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use http::{HeaderValue, Method, Response, Uri};
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use http_body::{Body, Frame};
 use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
 
 use crate::bundle::Bundle;
 use crate::service::AssetBody;
+use crate::service::response;
 
 /// The endpoint, under the bundle's prefix.
-pub(crate) const ENDPOINT: &str = "__kiln/reload";
+const ENDPOINT: &str = "__kiln/reload";
 
 /// How long the watcher waits for a burst of file events to end before it reports a change.
 const DEBOUNCE: Duration = Duration::from_millis(100);
 
+/// Live reload of one bundle read from disk: its streams, and the script that opens one.
+struct Live {
+    hub: Arc<Hub>,
+    script: String,
+}
+
+/// The live reload of each bundle read from disk that asked for it, made once per bundle and
+/// kept for the life of the program (like the bundle).
+static LIVE: Mutex<Vec<(&'static Bundle, &'static Live)>> = Mutex::new(Vec::new());
+
+/// The live reload of `bundle`, if it is read from disk.
+fn of(bundle: &'static Bundle) -> Option<&'static Live> {
+    bundle.folder()?;
+    let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, found)) = live.iter().find(|(b, _)| std::ptr::eq(*b, bundle)) {
+        return Some(found);
+    }
+    let made: &'static Live = Box::leak(Box::new(Live {
+        hub: Arc::new(Hub::new()),
+        script: script(bundle.prefix()),
+    }));
+    live.push((bundle, made));
+    Some(made)
+}
+
+/// `Bundle::live_reload_script()` in reload mode: the script of a bundle read from disk.
+pub(crate) fn script_of(bundle: &'static Bundle) -> Option<&'static str> {
+    of(bundle).map(|live| live.script.as_str())
+}
+
 /// The open streams of one bundle, and the watcher that feeds them.
-pub(crate) struct Hub {
+struct Hub {
     subscribers: Mutex<Vec<Weak<Subscriber>>>,
     watcher: Mutex<Option<Debouncer<RecommendedWatcher>>>,
 }
@@ -41,7 +73,7 @@ impl std::fmt::Debug for Hub {
 
 /// One open stream: whether a change is waiting to be sent, and who to wake when one comes.
 #[derive(Debug, Default)]
-pub(crate) struct Subscriber {
+struct Subscriber {
     state: Mutex<State>,
 }
 
@@ -51,9 +83,26 @@ struct State {
     waker: Option<Waker>,
 }
 
+/// The body of one stream: a message per change, until the client goes away.
+struct Events(Arc<Subscriber>);
+
+impl Body for Events {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        self.0
+            .poll_change(cx)
+            .map(|message| Some(Ok(Frame::data(message))))
+    }
+}
+
 impl Subscriber {
     /// The next message, once a change has happened.
-    pub(crate) fn poll_change(&self, cx: &mut Context<'_>) -> Poll<Bytes> {
+    fn poll_change(&self, cx: &mut Context<'_>) -> Poll<Bytes> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if std::mem::take(&mut state.pending) {
             Poll::Ready(Bytes::from_static(b"data: change\n\n"))
@@ -73,7 +122,7 @@ impl Subscriber {
 }
 
 impl Hub {
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         Hub {
             subscribers: Mutex::new(Vec::new()),
             watcher: Mutex::new(None),
@@ -128,13 +177,14 @@ impl Hub {
 }
 
 /// The live-reload stream, when `uri` names the endpoint of a bundle read from disk (under the
-/// prefix, as a nested service sees it, or with it, mounted at the root).
+/// prefix, as a nested service sees it, or with it, mounted at the root): the route that
+/// `Bundle::service()` joins to the asset service in reload mode.
 pub(crate) fn respond(
     bundle: &'static Bundle,
     method: &Method,
     uri: &Uri,
 ) -> Option<Response<AssetBody>> {
-    let (hub, folder) = bundle.live()?;
+    let folder = bundle.folder()?;
     let path = uri.path().strip_prefix('/')?;
     let prefix = bundle.prefix().trim_start_matches('/');
     let rest = path
@@ -146,18 +196,25 @@ pub(crate) fn respond(
     if method != Method::GET {
         return None;
     }
-    let mut res = Response::new(AssetBody::events(hub.subscribe(folder)));
-    let headers = res.headers_mut();
+    let live = of(bundle)?;
+    let events = Events(live.hub.subscribe(folder));
+    let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(response::NO_CACHE));
     // Proxies such as nginx would otherwise hold the stream back.
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Some(res)
+    let body = AssetBody::stream(Bytes::from_static(b": kiln live reload\n\n"), events);
+    Some(response::finish(
+        StatusCode::OK,
+        headers,
+        &HeaderMap::new(),
+        body,
+    ))
 }
 
 /// The `<script>` that reloads the page: on each message, and when the stream opens again after
 /// it was lost.
-pub(crate) fn script(prefix: &str) -> String {
+fn script(prefix: &str) -> String {
     format!(
         "<script>(() => {{ let seen = false; \
          const source = new EventSource({url:?}); \

@@ -3,13 +3,14 @@
 use std::fmt;
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, X_CONTENT_TYPE_OPTIONS};
+use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use sha2::{Digest, Sha256};
 
 use crate::service::AssetBody;
 use crate::service::conditional::{self, Condition};
 use crate::service::fields::{Field, Fields};
+use crate::service::response;
 
 /// A response body the app made (an HTML page, a JSON document), with a strong `ETag` of its
 /// bytes and `Cache-Control: no-cache`, answered with a 304 when the client already has it.
@@ -89,36 +90,27 @@ impl Page {
         &self.bytes
     }
 
-    /// The response to a request with these headers: 200, 304 or 412.
+    /// The response to a request with these headers: 200, 304 or 412 (the service's 412, with
+    /// its short text body). Every one carries `X-Content-Type-Options: nosniff`.
     pub fn respond(&self, request: &HeaderMap) -> Response<AssetBody> {
         let fields = Fields::new(request);
         let etag = self.etag.as_bytes();
-        let mut res = if fields.has(Field::IfMatch)
-            && conditional::if_match(&fields, etag) == Condition::Fails
-        {
-            let mut res = Response::new(AssetBody::empty());
-            *res.status_mut() = StatusCode::PRECONDITION_FAILED;
-            res.headers_mut()
-                .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-            return res;
-        } else if fields.has(Field::IfNoneMatch)
-            && conditional::if_none_match(&fields, etag) == Condition::Matches
-        {
-            let mut res = Response::new(AssetBody::empty());
-            *res.status_mut() = StatusCode::NOT_MODIFIED;
-            res
-        } else {
-            let mut res = Response::new(AssetBody::new(self.bytes.clone()));
-            let headers = res.headers_mut();
-            headers.insert(CONTENT_TYPE, self.content_type.clone());
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(self.bytes.len()));
-            headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-            res
-        };
-        let headers = res.headers_mut();
+        if fields.has(Field::IfMatch) && conditional::if_match(&fields, etag) == Condition::Fails {
+            return response::plain_error(StatusCode::PRECONDITION_FAILED);
+        }
+        let mut headers = HeaderMap::with_capacity(6);
         headers.insert(ETAG, self.etag.clone());
         headers.insert(CACHE_CONTROL, self.cache_control.clone());
-        res
+        let none = HeaderMap::new();
+        if fields.has(Field::IfNoneMatch)
+            && conditional::if_none_match(&fields, etag) == Condition::Matches
+        {
+            return response::finish(StatusCode::NOT_MODIFIED, headers, &none, AssetBody::empty());
+        }
+        headers.insert(CONTENT_TYPE, self.content_type.clone());
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(self.bytes.len()));
+        let body = AssetBody::new(self.bytes.clone());
+        response::finish(StatusCode::OK, headers, &none, body)
     }
 }
 
@@ -181,6 +173,10 @@ mod tests {
 
         let res = page.respond(&request("if-match", "\"old\""));
         assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+        // The service's 412: a short text body, its length, nosniff.
+        assert_eq!(res.headers()[CONTENT_LENGTH], "20");
+        assert_eq!(res.headers()[CONTENT_TYPE], "text/plain; charset=utf-8");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! Google Cloud Storage, Azure Blob Storage and local folders, through `object_store`, for a CDN
 //! to serve.
 //!
-//! Every fingerprinted asset becomes an object with its `Content-Type`,
+//! Every file of [`Bundle::files`](crate::Bundle::files) becomes an object: every fingerprinted
+//! asset with its `Content-Type`,
 //! `Cache-Control: public, max-age=31536000, immutable` and its SHA-256 in the metadata
 //! `kiln-sha256`; its plain name an object with `Cache-Control: no-cache`; each precompressed
 //! variant a sibling object (`app.3f2a9c1e8b47.css.br`, `.gz`, `.zst`) with the same type and its
@@ -18,7 +19,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use object_store::path::Path;
 use object_store::{
@@ -26,58 +26,16 @@ use object_store::{
     PutOptions, PutPayload,
 };
 
-use crate::asset::Asset;
 use crate::bundle::Bundle;
+use crate::files::{MANIFEST_NAME, OutputFile};
 
-/// `Cache-Control` of fingerprinted objects.
-pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// `Cache-Control` of plain names and the manifest.
-pub const NO_CACHE: &str = "no-cache";
+/// `Cache-Control` of fingerprinted objects (the service's default for fingerprinted URLs).
+pub const IMMUTABLE: &str = crate::service::response::IMMUTABLE;
+/// `Cache-Control` of plain names and the manifest (the service's default for plain URLs).
+pub const NO_CACHE: &str = crate::service::response::NO_CACHE;
+
 /// The user metadata that holds an object's SHA-256 (hex).
 pub const HASH_METADATA: &str = "kiln-sha256";
-
-/// One object to upload.
-#[derive(Debug, Clone)]
-pub struct Object {
-    /// The key under the upload's prefix, `/`-separated: `css/app.3f2a9c1e8b47.css.br`.
-    pub key: String,
-    /// The bytes.
-    pub bytes: Bytes,
-    /// `Content-Type`.
-    pub content_type: String,
-    /// `Content-Encoding`, for a precompressed sibling.
-    pub content_encoding: Option<&'static str>,
-    /// `Cache-Control`: [`IMMUTABLE`] or [`NO_CACHE`].
-    pub cache_control: &'static str,
-    /// Whether the key names fixed content (a fingerprinted name or its sibling): only those are
-    /// ever pruned.
-    pub fingerprinted: bool,
-}
-
-impl Object {
-    /// The objects of one name of an asset: the bytes, then a sibling per variant.
-    fn of(asset: &Asset, name: &str, cache_control: &'static str, out: &mut Vec<Object>) {
-        let fingerprinted = cache_control == IMMUTABLE;
-        for variant in asset.encodings() {
-            let key = match variant.encoding().file_extension() {
-                None => name.to_owned(),
-                Some(ext) => format!("{name}.{ext}"),
-            };
-            let content_encoding = match variant.encoding() {
-                crate::Encoding::Identity => None,
-                encoding => Some(encoding.as_str()),
-            };
-            out.push(Object {
-                key,
-                bytes: Bytes::copy_from_slice(variant.bytes()),
-                content_type: asset.content_type().to_owned(),
-                content_encoding,
-                cache_control,
-                fingerprinted,
-            });
-        }
-    }
-}
 
 /// A progress callback: (objects done, objects in all, bytes sent so far).
 pub type Progress = Arc<dyn Fn(usize, usize, u64) + Send + Sync>;
@@ -207,11 +165,12 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
-/// Uploads `objects` into `store` under `prefix` (see the module docs).
+/// Uploads `objects` (the files of [`Bundle::files`], or others) into `store` under `prefix`,
+/// each under its name (see the module docs).
 pub async fn upload_objects(
     store: &dyn ObjectStore,
     prefix: &Path,
-    objects: Vec<Object>,
+    objects: Vec<OutputFile>,
     options: &UploadOptions,
 ) -> Result<Uploaded, UploadError> {
     let key = |name: &str| -> Path {
@@ -221,11 +180,11 @@ pub async fn upload_objects(
     // Fingerprinted objects first, plain names next, the manifest last: a CDN never sees a name
     // that points at an object not there yet.
     let mut objects = objects;
-    objects.sort_by_key(|o| (!o.fingerprinted, o.key == "staticfiles.json"));
+    objects.sort_by_key(|o| (!o.is_immutable(), o.name() == MANIFEST_NAME));
     let total = objects.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let sent = std::sync::atomic::AtomicU64::new(0);
-    let manifest_at = objects.iter().position(|o| o.key == "staticfiles.json");
+    let manifest_at = objects.iter().position(|o| o.name() == MANIFEST_NAME);
     let (before, last) = match manifest_at {
         Some(at) => {
             let last = objects.remove(at);
@@ -233,12 +192,12 @@ pub async fn upload_objects(
         }
         None => (objects, None),
     };
-    let one = |object: Object| {
-        let path = key(&object.key);
+    let one = |object: OutputFile| {
+        let path = key(object.name());
         let done = &done;
         let sent = &sent;
         async move {
-            let hash = crate::page::sha256_hex(&object.bytes);
+            let hash = crate::page::sha256_hex(object.bytes());
             let current = is_current(store, &path, &object, &hash).await;
             let uploaded = if current {
                 false
@@ -249,7 +208,7 @@ pub async fn upload_objects(
                 true
             };
             let bytes = if uploaded {
-                object.bytes.len() as u64
+                object.bytes().len() as u64
             } else {
                 0
             };
@@ -282,8 +241,8 @@ pub async fn upload_objects(
         let keys: Vec<&str> = before
             .iter()
             .chain(&last)
-            .filter(|o| o.fingerprinted)
-            .map(|o| o.key.as_str())
+            .filter(|o| o.is_immutable())
+            .map(OutputFile::name)
             .collect();
         record(store, prefix, &keys).await?;
         if let Some(keep) = options.prune {
@@ -295,7 +254,7 @@ pub async fn upload_objects(
 
 /// Whether `path` already holds `object`: its hash in the metadata, the same cache policy and
 /// size; for a store that keeps no metadata (a local folder), the same bytes.
-async fn is_current(store: &dyn ObjectStore, path: &Path, object: &Object, hash: &str) -> bool {
+async fn is_current(store: &dyn ObjectStore, path: &Path, object: &OutputFile, hash: &str) -> bool {
     let head = GetOptions {
         head: true,
         ..GetOptions::default()
@@ -303,7 +262,7 @@ async fn is_current(store: &dyn ObjectStore, path: &Path, object: &Object, hash:
     let Ok(found) = store.get_opts(path, head).await else {
         return false;
     };
-    if found.meta.size != object.bytes.len() as u64 {
+    if found.meta.size != object.bytes().len() as u64 {
         return false;
     }
     let attributes = &found.attributes;
@@ -312,7 +271,7 @@ async fn is_current(store: &dyn ObjectStore, path: &Path, object: &Object, hash:
             &**stored == hash
                 && attributes
                     .get(&Attribute::CacheControl)
-                    .is_some_and(|c| &**c == object.cache_control)
+                    .is_some_and(|c| &**c == object.cache_control())
         }
         None => match store.get(path).await {
             Ok(got) => got
@@ -328,20 +287,20 @@ async fn is_current(store: &dyn ObjectStore, path: &Path, object: &Object, hash:
 async fn put(
     store: &dyn ObjectStore,
     path: &Path,
-    object: &Object,
+    object: &OutputFile,
     hash: &str,
     attempts: u32,
 ) -> Result<(), UploadError> {
     let mut attributes = Attributes::new();
     attributes.insert(
         Attribute::ContentType,
-        AttributeValue::from(object.content_type.clone()),
+        AttributeValue::from(object.content_type().to_owned()),
     );
     attributes.insert(
         Attribute::CacheControl,
-        AttributeValue::from(object.cache_control),
+        AttributeValue::from(object.cache_control()),
     );
-    if let Some(encoding) = object.content_encoding {
+    if let Some(encoding) = object.content_encoding() {
         attributes.insert(Attribute::ContentEncoding, AttributeValue::from(encoding));
     }
     attributes.insert(
@@ -360,7 +319,7 @@ async fn put(
             },
             ..PutOptions::default()
         };
-        let payload = PutPayload::from(object.bytes.clone());
+        let payload = PutPayload::from(object.bytes().clone());
         match store.put_opts(path, payload, options).await {
             Ok(_) => return Ok(()),
             // A store without attributes (a local folder) takes the bytes alone.
@@ -397,7 +356,7 @@ async fn record(store: &dyn ObjectStore, prefix: &Path, keys: &[&str]) -> Result
         if i > 0 {
             json.push(',');
         }
-        crate::bundle::json_string(&mut json, key);
+        crate::json::write_string(&mut json, key);
     }
     json.push(']');
     let path = records_dir(prefix).join(format!("{millis:020}.json"));
@@ -431,7 +390,7 @@ async fn prune(store: &dyn ObjectStore, prefix: &Path, keep: usize) -> Result<us
             .bytes()
             .await
             .map_err(|e| error(format!("cannot read `{path}`"), e))?;
-        Ok::<Vec<String>, UploadError>(parse_keys(&bytes))
+        Ok::<Vec<String>, UploadError>(crate::json::strings(&String::from_utf8_lossy(&bytes)))
     };
     let mut keep_keys = std::collections::HashSet::new();
     for path in kept {
@@ -461,67 +420,7 @@ async fn prune(store: &dyn ObjectStore, prefix: &Path, keep: usize) -> Result<us
     Ok(deleted)
 }
 
-/// The keys of an upload record (a JSON array of strings, as [`record`] writes it).
-fn parse_keys(bytes: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut keys = Vec::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '"' {
-            continue;
-        }
-        let mut key = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => break,
-                '\\' => match chars.next() {
-                    Some('n') => key.push('\n'),
-                    Some('t') => key.push('\t'),
-                    Some('r') => key.push('\r'),
-                    Some('u') => {
-                        let hex: String = chars.by_ref().take(4).collect();
-                        if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
-                        {
-                            key.push(c);
-                        }
-                    }
-                    Some(other) => key.push(other),
-                    None => {}
-                },
-                c => key.push(c),
-            }
-        }
-        keys.push(key);
-    }
-    keys
-}
-
 impl Bundle {
-    /// The objects [`upload`](Self::upload) sends: every asset under its fingerprinted name
-    /// (immutable) and its plain name (as written, `no-cache`), each with its precompressed
-    /// siblings, and `staticfiles.json`.
-    pub fn upload_objects(&'static self) -> Vec<Object> {
-        let mut objects = Vec::new();
-        for asset in self.iter() {
-            Object::of(&asset, asset.fingerprinted_path(), IMMUTABLE, &mut objects);
-            Object::of(asset.as_written(), asset.path(), NO_CACHE, &mut objects);
-        }
-        let manifest = format!(
-            "{{\"paths\": {}, \"version\": \"{}\"}}\n",
-            self.manifest_json(),
-            crate::export::MANIFEST_VERSION
-        );
-        objects.push(Object {
-            key: "staticfiles.json".into(),
-            bytes: Bytes::from(manifest),
-            content_type: "application/json".into(),
-            content_encoding: None,
-            cache_control: NO_CACHE,
-            fingerprinted: false,
-        });
-        objects
-    }
-
     /// Uploads the bundle, exactly what this binary holds, to `url` (`s3://bucket/prefix`,
     /// `gs://...`, `az://...`, `file:///...`); see the [`upload`](crate::upload) module for what
     /// each object gets and how credentials are found. A second upload of the same bundle sends
@@ -548,17 +447,6 @@ impl Bundle {
         options: &UploadOptions,
     ) -> Result<Uploaded, UploadError> {
         let (store, prefix) = open(url)?;
-        upload_objects(&*store, &prefix, self.upload_objects(), options).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn records_round_trip() {
-        let mut json = String::from("[");
-        super::super::bundle::json_string(&mut json, "a\"b\\c/é.css");
-        json.push(']');
-        assert_eq!(super::parse_keys(json.as_bytes()), ["a\"b\\c/é.css"]);
+        upload_objects(&*store, &prefix, self.files(), options).await
     }
 }

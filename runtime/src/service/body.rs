@@ -1,28 +1,31 @@
-//! The response body: a slice of the binary's read-only data, sent in one frame.
+//! The response body: an asset's bytes (or a range of them) in one frame, nothing, or a stream
+//! of a feature's own (live reload's events).
 
 use std::convert::Infallible;
+use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
-/// The body of every response of [`ServeAssets`](super::ServeAssets): the asset's bytes (or a
-/// range of them), shared without copying (from the binary, for a baked bundle), or nothing; in
-/// reload mode, also the live-reload event stream.
-#[derive(Debug, Default)]
+/// A body that streams until the client goes away (an event stream).
+type Stream = Pin<Box<dyn Body<Data = Bytes, Error = Infallible> + Send + Sync + 'static>>;
+
+/// The body of every response of [`ServeAssets`](super::ServeAssets) and [`Page`](crate::Page):
+/// the bytes, shared without copying (from the binary, for a baked bundle), or nothing; or a
+/// stream, for a feature that answers with one (live reload).
+#[derive(Default)]
 pub struct AssetBody {
     data: Option<Bytes>,
-    #[cfg(feature = "reload")]
-    events: Option<std::sync::Arc<crate::live::Subscriber>>,
+    stream: Option<Stream>,
 }
 
 impl AssetBody {
     pub(crate) fn new(data: Bytes) -> Self {
         AssetBody {
             data: (!data.is_empty()).then_some(data),
-            #[cfg(feature = "reload")]
-            events: None,
+            stream: None,
         }
     }
 
@@ -30,13 +33,25 @@ impl AssetBody {
         AssetBody::default()
     }
 
-    /// An event stream: a comment that opens it, then a message per change.
-    #[cfg(feature = "reload")]
-    pub(crate) fn events(subscriber: std::sync::Arc<crate::live::Subscriber>) -> Self {
+    /// `first`, then the frames of `stream`.
+    #[cfg_attr(not(feature = "reload"), allow(dead_code))]
+    pub(crate) fn stream(
+        first: Bytes,
+        stream: impl Body<Data = Bytes, Error = Infallible> + Send + Sync + 'static,
+    ) -> Self {
         AssetBody {
-            data: Some(Bytes::from_static(b": kiln live reload\n\n")),
-            events: Some(subscriber),
+            data: Some(first),
+            stream: Some(Box::pin(stream)),
         }
+    }
+}
+
+impl fmt::Debug for AssetBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssetBody")
+            .field("data", &self.data)
+            .field("stream", &self.stream.is_some())
+            .finish()
     }
 }
 
@@ -46,34 +61,29 @@ impl Body for AssetBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
         if let Some(data) = this.data.take() {
             return Poll::Ready(Some(Ok(Frame::data(data))));
         }
-        #[cfg(feature = "reload")]
-        if let Some(events) = &this.events {
-            return events
-                .poll_change(_cx)
-                .map(|message| Some(Ok(Frame::data(message))));
+        match &mut this.stream {
+            Some(stream) => stream.as_mut().poll_frame(cx),
+            None => Poll::Ready(None),
         }
-        Poll::Ready(None)
     }
 
     fn is_end_stream(&self) -> bool {
-        #[cfg(feature = "reload")]
-        if self.events.is_some() {
-            return false;
+        match &self.stream {
+            Some(stream) => self.data.is_none() && stream.is_end_stream(),
+            None => self.data.is_none(),
         }
-        self.data.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
-        #[cfg(feature = "reload")]
-        if self.events.is_some() {
-            return SizeHint::default();
+        match &self.stream {
+            Some(_) => SizeHint::default(),
+            None => SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64)),
         }
-        SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
     }
 }

@@ -11,9 +11,10 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 use super::conditional::{self, Condition};
 use super::fields::{Field, Fields};
 use super::range::{self, Ranged};
-use super::{Config, negotiate, path};
+use super::{Settings, negotiate};
 use crate::asset::AssetRef;
 use crate::bundle::Bundle;
+use crate::path;
 
 /// The answer to one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +67,7 @@ pub(crate) fn decide(
     uri: &Uri,
     headers: &HeaderMap,
     bundle: &'static Bundle,
-    config: &Config,
+    config: &Settings,
 ) -> Decision {
     if method != Method::GET && method != Method::HEAD {
         return Decision::MethodNotAllowed;
@@ -148,14 +149,14 @@ fn find(
     uri_path: &str,
     headers: &HeaderMap,
     bundle: &'static Bundle,
-    config: &Config,
+    config: &Settings,
 ) -> Result<Found, Miss> {
     // A path ending in `/` already had `index.html` appended: it is no folder to redirect.
     let folder_candidate = !uri_path.ends_with('/');
     // A folder is one the bundle has, so a refused path (one that tries to leave the bundle)
     // is never one; it gets no fallback either: only a miss with a fallback pays for the check.
     let missed = |path: &str, checked: bool| {
-        if folder_candidate && bundle.is_folder_mounted(path) {
+        if folder_candidate && bundle.source().is_folder_mounted(path) {
             Lookup::Folder
         } else if config.fallback.is_some() && (checked || path::is_safe(path)) {
             Lookup::Missing
@@ -164,12 +165,12 @@ fn find(
         }
     };
     let lookup = match path::as_is(uri_path) {
-        Some(path) => match bundle.find_mounted(path) {
+        Some(path) => match bundle.source().find_mounted(path) {
             Some(slot) => Lookup::Slot(slot),
             None => missed(path, false),
         },
         None => path::with_resolved(uri_path, |path| {
-            Some(match bundle.find_mounted(path) {
+            Some(match bundle.source().find_mounted(path) {
                 Some(slot) => Lookup::Slot(slot),
                 // `with_resolved` checked the decoded path.
                 None => missed(path, true),
@@ -188,7 +189,7 @@ fn find(
         Lookup::Missing => match &config.fallback {
             Some(asset) if config.fallback_any_path || is_navigation(uri_path, headers) => {
                 Ok(Found {
-                    asset: bundle.current(asset).ok_or(Miss::NotFound)?,
+                    asset: bundle.source().current(asset).ok_or(Miss::NotFound)?,
                     immutable: false,
                     index: None,
                 })

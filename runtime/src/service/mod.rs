@@ -5,9 +5,9 @@ pub(crate) mod conditional;
 mod decide;
 pub(crate) mod fields;
 mod negotiate;
-pub(crate) mod path;
 mod range;
-mod response;
+pub(crate) mod response;
+mod settings;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -20,6 +20,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Request, Response};
 
 pub use self::body::AssetBody;
+pub(crate) use self::settings::{Route, Settings};
 use crate::asset::AssetRef;
 use crate::bundle::Bundle;
 
@@ -49,56 +50,42 @@ use crate::bundle::Bundle;
 #[derive(Clone)]
 pub struct ServeAssets {
     bundle: &'static Bundle,
-    config: Arc<Config>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Config {
-    fallback: Option<AssetRef>,
-    /// Whether the fallback answers every missing path, not just navigations.
-    fallback_any_path: bool,
-    cache_control_plain: HeaderValue,
-    cache_control_fingerprinted: HeaderValue,
-    headers: HeaderMap,
-    /// The complete heads (status and headers) of 200 and 304 responses, per asset (by index),
-    /// made on the asset's first request: a response then costs one head clone, no hashing of
-    /// header names.
-    prepared: Arc<[OnceLock<Box<response::Prepared>>]>,
-}
-
-impl Config {
-    /// Forgets the prepared heads; called by every builder method, since they depend on the
-    /// configuration.
-    fn reset(&mut self, assets: usize) {
-        self.prepared = (0..assets).map(|_| OnceLock::new()).collect();
-    }
+    config: Arc<Settings>,
 }
 
 impl ServeAssets {
     /// Serves `bundle` with the default policy: `no-cache` for plain paths,
     /// `public, max-age=31536000, immutable` for fingerprinted ones, 404 for anything else.
     pub fn new(bundle: &'static Bundle) -> Self {
+        let headers = HeaderMap::new();
         ServeAssets {
             bundle,
-            config: Arc::new(Config {
+            config: Arc::new(Settings {
                 fallback: None,
                 fallback_any_path: false,
-                cache_control_plain: HeaderValue::from_static("no-cache"),
-                cache_control_fingerprinted: HeaderValue::from_static(
-                    "public, max-age=31536000, immutable",
-                ),
-                headers: HeaderMap::new(),
-                prepared: (0..bundle.prepared_len())
+                cache_control_plain: HeaderValue::from_static(response::NO_CACHE),
+                cache_control_fingerprinted: HeaderValue::from_static(response::IMMUTABLE),
+                errors: OnceLock::new(),
+                headers,
+                routes: Vec::new(),
+                prepared: (0..bundle.source().indexed_len())
                     .map(|_| OnceLock::new())
                     .collect(),
             }),
         }
     }
 
-    fn config_mut(&mut self) -> &mut Config {
+    fn config_mut(&mut self) -> &mut Settings {
         let config = Arc::make_mut(&mut self.config);
-        config.reset(self.bundle.prepared_len());
+        config.reset(self.bundle.source().indexed_len());
         config
+    }
+
+    /// Asks `route` first, for every request: a feature that answers paths of its own.
+    #[cfg_attr(not(feature = "reload"), allow(dead_code))]
+    pub(crate) fn route(mut self, route: Route) -> Self {
+        self.config_mut().routes.push(route);
+        self
     }
 
     /// Serves `asset` (with `no-cache`), instead of a 404, for a GET or HEAD of a missing path
@@ -141,8 +128,9 @@ impl ServeAssets {
         self
     }
 
-    /// Adds a header to every 200, 206 and 304 response (a `Content-Security-Policy`, CORS
-    /// headers, ...). Calling it again with the same name adds another value.
+    /// Adds a header to every response (a `Content-Security-Policy`, CORS headers, ...): assets,
+    /// 304s, errors, redirects and the live-reload stream alike. Calling it again with the same
+    /// name adds another value.
     #[must_use]
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.config_mut().headers.append(name, value);
@@ -154,11 +142,14 @@ impl ServeAssets {
         self.bundle
     }
 
-    /// Answers a request, synchronously: everything is in memory.
+    /// Answers a request, synchronously: a baked bundle is in memory, and reload mode reads a
+    /// changed file when it is asked for.
     pub fn respond<B>(&self, req: &Request<B>) -> Response<AssetBody> {
-        #[cfg(feature = "reload")]
-        if let Some(res) = crate::live::respond(self.bundle, req.method(), req.uri()) {
-            return res;
+        for route in &self.config.routes {
+            if let Some(mut res) = route(self.bundle, req.method(), req.uri()) {
+                response::common(res.headers_mut(), &self.config.headers);
+                return res;
+            }
         }
         #[cfg(feature = "axum")]
         if let Some(location) = mount::slash_redirect(self.bundle, req) {
@@ -202,7 +193,7 @@ mod mount {
             return None;
         }
         let original = &req.extensions().get::<axum::extract::OriginalUri>()?.0;
-        if original.path().ends_with('/') || bundle.find_mounted("index.html").is_none() {
+        if original.path().ends_with('/') || bundle.source().find_mounted("index.html").is_none() {
             return None;
         }
         super::decide::redirect_to_folder(original)
@@ -286,7 +277,7 @@ impl<B> tower_service::Service<Request<B>> for ServeAssets {
     }
 }
 
-/// The future of [`ServeAssets`]: already complete, since every asset is in memory.
+/// The future of [`ServeAssets`]: already complete, since every answer is made synchronously.
 #[derive(Debug)]
 pub struct ResponseFuture {
     inner: Ready<Result<Response<AssetBody>, Infallible>>,

@@ -1,4 +1,7 @@
-//! Building the response for a [`Decision`].
+//! Building responses: the one builder of every response Kiln writes. The service's answers to a
+//! [`Decision`], a [`Page`](crate::Page)'s, and the streams of features (live reload) all get
+//! their `X-Content-Type-Options: nosniff` and the app's extra headers here, and every error has
+//! the same short text body.
 
 use bytes::Bytes;
 use http::header::{
@@ -7,12 +10,16 @@ use http::header::{
 };
 use http::response::Parts;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
-use std::sync::LazyLock;
 
-use super::Config;
 use super::body::AssetBody;
 use super::decide::{Decision, Found};
+use super::settings::{ErrorHeads, Prepared, Settings};
 use crate::asset::Variant;
+
+/// `Cache-Control` of fingerprinted URLs, by default.
+pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of plain URLs, by default.
+pub(crate) const NO_CACHE: &str = "no-cache";
 
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const BYTES: HeaderValue = HeaderValue::from_static("bytes");
@@ -20,7 +27,7 @@ const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("accept-encoding")
 const GET_HEAD: HeaderValue = HeaderValue::from_static("GET, HEAD");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
-pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Response<AssetBody> {
+pub(crate) fn build(decision: Decision, method: &Method, config: &Settings) -> Response<AssetBody> {
     let is_head = method == Method::HEAD;
     match decision {
         Decision::Serve {
@@ -62,7 +69,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             AssetBody::empty(),
         ),
         Decision::RangeNotSatisfiable { found } => {
-            let mut res = error(StatusCode::RANGE_NOT_SATISFIABLE, is_head);
+            let mut res = error(StatusCode::RANGE_NOT_SATISFIABLE, is_head, config);
             let headers = res.headers_mut();
             if let Some(value) = formatted(format_args!("bytes */{}", found.served().len())) {
                 headers.insert(CONTENT_RANGE, value);
@@ -76,16 +83,17 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Config) -> Res
             headers.insert(LOCATION, location);
             headers.insert(CACHE_CONTROL, config.cache_control_plain.clone());
             headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            common(headers, &config.headers);
             res
         }
-        Decision::PreconditionFailed => error(StatusCode::PRECONDITION_FAILED, is_head),
-        Decision::MethodNotAllowed => error(StatusCode::METHOD_NOT_ALLOWED, is_head),
-        Decision::NotFound => error(StatusCode::NOT_FOUND, is_head),
+        Decision::PreconditionFailed => error(StatusCode::PRECONDITION_FAILED, is_head, config),
+        Decision::MethodNotAllowed => error(StatusCode::METHOD_NOT_ALLOWED, is_head, config),
+        Decision::NotFound => error(StatusCode::NOT_FOUND, is_head, config),
     }
 }
 
 /// Every header of a 200 response for `variant`.
-fn full_headers(headers: &mut HeaderMap, found: &Found, variant: &Variant, config: &Config) {
+fn full_headers(headers: &mut HeaderMap, found: &Found, variant: &Variant, config: &Settings) {
     representation_headers(headers, found, variant, config);
     headers.insert(CONTENT_LENGTH, variant.len_header());
     match variant.encoding().header() {
@@ -115,7 +123,7 @@ impl Kind {
         }
     }
 
-    fn builder(self) -> fn(&mut HeaderMap, &Found, &Variant, &Config) {
+    fn builder(self) -> fn(&mut HeaderMap, &Found, &Variant, &Settings) {
         match self {
             Kind::Ok => full_headers,
             Kind::NotModified => not_modified_headers,
@@ -126,7 +134,7 @@ impl Kind {
 /// The status and headers of a 200 or 304 for the representation at index `variant`: a clone of
 /// the prepared head when the asset is one of the bundle's (no header value validated, no header
 /// name hashed), else built now.
-fn head_for(kind: Kind, found: &Found, variant: usize, config: &Config) -> Parts {
+fn head_for(kind: Kind, found: &Found, variant: usize, config: &Settings) -> Parts {
     let prepared = found
         .index
         .and_then(|i| config.prepared.get(i))
@@ -137,24 +145,14 @@ fn head_for(kind: Kind, found: &Found, variant: usize, config: &Config) -> Parts
     }
 }
 
-fn build_head(kind: Kind, found: &Found, variant: &Variant, config: &Config) -> Parts {
+fn build_head(kind: Kind, found: &Found, variant: &Variant, config: &Settings) -> Parts {
     let mut headers = HeaderMap::with_capacity(HEADER_CAPACITY);
     kind.builder()(&mut headers, found, variant, config);
     head(kind.status(), headers)
 }
 
-/// The heads of an asset's 200 and 304 responses, for each representation (identity, then each
-/// variant) and for plain and fingerprinted URLs, made on the asset's first request to a service.
-/// A whole head rather than a header map: cloning it costs the same, and the response then needs
-/// no header map of its own to replace.
-#[derive(Debug)]
-pub(crate) struct Prepared {
-    /// Indexed by [`Kind`], then `[plain, fingerprinted]`, then representation.
-    heads: [[Vec<Parts>; 2]; 2],
-}
-
 impl Prepared {
-    fn new(found: &Found, config: &Config) -> Box<Self> {
+    fn new(found: &Found, config: &Settings) -> Box<Self> {
         let heads = |kind, immutable: bool| -> Vec<Parts> {
             // The plain form of a rewritten file may not be made yet (a baked bundle makes its
             // bytes on first use): its heads are built per request.
@@ -234,16 +232,15 @@ fn representation_headers(
     headers: &mut HeaderMap,
     found: &Found,
     variant: &Variant,
-    config: &Config,
+    config: &Settings,
 ) {
     headers.insert(CONTENT_TYPE, found.served().content_type_header());
     headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
-    headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     if !found.served().variants().is_empty() {
         headers.insert(VARY, ACCEPT_ENCODING);
     }
-    extend(headers, &config.headers);
+    common(headers, &config.headers);
 }
 
 /// The headers of a 304: what a 200 would have sent of `ETag`, `Cache-Control` and `Vary`
@@ -252,17 +249,17 @@ fn not_modified_headers(
     headers: &mut HeaderMap,
     found: &Found,
     variant: &Variant,
-    config: &Config,
+    config: &Settings,
 ) {
     headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
     if !found.served().variants().is_empty() {
         headers.insert(VARY, ACCEPT_ENCODING);
     }
-    extend(headers, &config.headers);
+    common(headers, &config.headers);
 }
 
-fn cache_control(found: &Found, config: &Config) -> HeaderValue {
+fn cache_control(found: &Found, config: &Settings) -> HeaderValue {
     if found.immutable {
         config.cache_control_fingerprinted.clone()
     } else {
@@ -270,7 +267,10 @@ fn cache_control(found: &Found, config: &Config) -> HeaderValue {
     }
 }
 
-fn extend(headers: &mut HeaderMap, extra: &HeaderMap) {
+/// What every response Kiln writes carries: `X-Content-Type-Options: nosniff`, and the app's
+/// extra headers ([`ServeAssets::header`](crate::ServeAssets::header)) after Kiln's own.
+pub(crate) fn common(headers: &mut HeaderMap, extra: &HeaderMap) {
+    headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     for (name, value) in extra {
         headers.append(name, value.clone());
     }
@@ -288,36 +288,72 @@ fn error_body(status: StatusCode) -> (&'static str, &'static str) {
     }
 }
 
-/// The error statuses whose heads do not depend on the request: made once, then cloned.
+/// The error statuses whose heads do not depend on the request: made once per configuration
+/// (see [`ErrorHeads`]), then cloned.
 const FIXED_ERRORS: [StatusCode; 3] = [
     StatusCode::NOT_FOUND,
     StatusCode::METHOD_NOT_ALLOWED,
     StatusCode::PRECONDITION_FAILED,
 ];
 
-static ERROR_HEADS: LazyLock<[Parts; 3]> = LazyLock::new(|| FIXED_ERRORS.map(error_head));
+impl ErrorHeads {
+    pub(crate) fn new(extra: &HeaderMap) -> Self {
+        ErrorHeads(FIXED_ERRORS.map(|status| error_head(status, extra)))
+    }
+
+    fn get(&self, status: StatusCode) -> Option<&Parts> {
+        let i = FIXED_ERRORS.iter().position(|&fixed| fixed == status)?;
+        self.0.get(i)
+    }
+}
 
 /// The head of an error response: a short plain-text body naming the status, so that a browser
 /// shows something readable, and `Allow` on a 405.
-fn error_head(status: StatusCode) -> Parts {
+fn error_head(status: StatusCode, extra: &HeaderMap) -> Parts {
     let (_, len) = error_body(status);
     let mut headers = HeaderMap::with_capacity(HEADER_CAPACITY);
     headers.insert(CONTENT_TYPE, TEXT);
     headers.insert(CONTENT_LENGTH, HeaderValue::from_static(len));
-    headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     if status == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(ALLOW, GET_HEAD);
     }
+    common(&mut headers, extra);
     head(status, headers)
 }
 
-fn error(status: StatusCode, is_head: bool) -> Response<AssetBody> {
-    let (text, _) = error_body(status);
-    let head = match FIXED_ERRORS.iter().position(|&fixed| fixed == status) {
-        Some(i) => ERROR_HEADS[i].clone(),
-        None => error_head(status),
+fn error(status: StatusCode, is_head: bool, config: &Settings) -> Response<AssetBody> {
+    let errors = config
+        .errors
+        .get_or_init(|| ErrorHeads::new(&config.headers));
+    let head = match errors.get(status) {
+        Some(head) => head.clone(),
+        None => error_head(status, &config.headers),
     };
+    error_with(head, is_head)
+}
+
+/// An error response with `head` (from [`error_head`]) and its status's text body.
+fn error_with(head: Parts, is_head: bool) -> Response<AssetBody> {
+    let (text, _) = error_body(head.status);
     Response::from_parts(head, body(Bytes::from_static(text.as_bytes()), is_head))
+}
+
+/// The error response for `status` with no extra headers: what a [`Page`](crate::Page) answers,
+/// the same as the service's.
+pub(crate) fn plain_error(status: StatusCode) -> Response<AssetBody> {
+    error_with(error_head(status, &HeaderMap::new()), false)
+}
+
+/// A response of `status` with `headers` and `body`, finished as every response is
+/// ([`common`], with `extra`): how pages and features' streams are built.
+pub(crate) fn finish(
+    status: StatusCode,
+    mut headers: HeaderMap,
+    extra: &HeaderMap,
+    body: AssetBody,
+) -> Response<AssetBody> {
+    common(&mut headers, extra);
+    Response::from_parts(head(status, headers), body)
 }
 
 #[cfg(test)]

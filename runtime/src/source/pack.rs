@@ -12,7 +12,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::HeaderValue;
 
-use crate::asset::{Asset, Encoding, Variant};
+use super::Fixed;
+use crate::asset::{self, Asset, Encoding, Variant};
 
 const MAGIC: &[u8; 8] = b"KILNPACK";
 const VERSION: u32 = 5;
@@ -112,13 +113,6 @@ struct Record {
     insertions: usize,
 }
 
-/// A pack, read: the bundle's prefix and its assets.
-#[derive(Debug)]
-pub(crate) struct Loaded {
-    pub(crate) prefix: String,
-    pub(crate) assets: Box<[Asset]>,
-}
-
 fn raw(cursor: &mut Cursor<'_>, chunks: &[&'static [u8]]) -> Raw {
     let encoding = Encoding::from_pack_code(cursor.u8()).unwrap_or_else(|| corrupt("encoding"));
     let (chunk, offset, bytes_len) = (cursor.usize(), cursor.usize(), cursor.usize());
@@ -140,13 +134,10 @@ fn raw(cursor: &mut Cursor<'_>, chunks: &[&'static [u8]]) -> Raw {
 
 /// Reads a pack: the meta (see [`body`]) and the data chunks its records point into. An empty
 /// meta is an empty bundle.
-pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Loaded {
+pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Fixed {
     let body = body(meta);
     if body.is_empty() {
-        return Loaded {
-            prefix: String::new(),
-            assets: Box::new([]),
-        };
+        return Fixed::new(String::new(), Vec::new());
     }
     let mut cursor = Cursor { bytes: &body };
     let (asset_count, variant_count) = (cursor.usize(), cursor.usize());
@@ -249,10 +240,7 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Loaded {
             }
         }
     }
-    Loaded {
-        prefix,
-        assets: assets.into_boxed_slice(),
-    }
+    Fixed::new(prefix, assets)
 }
 
 /// Each record, with its own variants (the meta lists each asset's in turn).
@@ -294,10 +282,7 @@ fn header_texts(
         let hash = field(5, record.hash_end);
         for raw in std::iter::once(&record.identity).chain(own) {
             let start = out.len();
-            let _ = match raw.encoding {
-                Encoding::Identity => write!(out, "\"{hash}\""),
-                e => write!(out, "\"{hash}-{}\"", e.as_str()),
-            };
+            asset::write_etag(&mut out, hash, raw.encoding);
             let split = out.len();
             let _ = write!(out, "{}", raw.len);
             spans.push((start..split, split..out.len()));

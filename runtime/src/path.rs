@@ -1,4 +1,5 @@
-//! From a request path to a path in the bundle, refusing anything that could escape it.
+//! Request paths and bundle paths: from a request path to a path in the bundle, refusing anything
+//! that could escape it. Below the sources (reload mode checks paths with it) and the service.
 
 use percent_encoding::percent_decode;
 
@@ -58,21 +59,6 @@ pub(crate) fn with_resolved<R>(path: &str, f: impl FnOnce(&str) -> Option<R>) ->
     }
     // ASCII was appended to valid UTF-8: still valid.
     f(std::str::from_utf8(&buf[start..len]).ok()?)
-}
-
-/// Hands `f` the folder path `path` (no trailing `/`) with `/index.html` appended, built on the
-/// stack when it fits: the check, on a miss, of whether the path names a folder.
-pub(crate) fn with_index<R>(path: &str, f: impl FnOnce(&str) -> Option<R>) -> Option<R> {
-    const SLASH_INDEX: &str = "/index.html";
-    let len = path.len() + SLASH_INDEX.len();
-    if len > INLINE {
-        return f(&format!("{path}{SLASH_INDEX}"));
-    }
-    let mut inline = [0u8; INLINE];
-    inline[..path.len()].copy_from_slice(path.as_bytes());
-    inline[path.len()..len].copy_from_slice(SLASH_INDEX.as_bytes());
-    // Valid UTF-8 followed by ASCII.
-    f(std::str::from_utf8(&inline[..len]).ok()?)
 }
 
 /// What one look at the raw path says.
@@ -173,6 +159,22 @@ fn scan(path: &[u8]) -> Scan {
 /// up [as it is](as_is) and not found.
 pub(crate) fn is_safe(path: &str) -> bool {
     matches!(scan(path.as_bytes()), Scan::Plain | Scan::Encoded)
+}
+
+/// Whether the file name of `path` has a fingerprint's form, `name.<12 hex>.ext` or
+/// `name.<12 hex>` (kiln-bake's `fingerprint` names files so): how the outputs of earlier exports
+/// are found.
+pub(crate) fn looks_fingerprinted(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let is_fingerprint =
+        |s: &str| s.len() == 12 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    // Not the name's first part: `.0123456789ab` is a hidden file, not a fingerprint.
+    let parts: Vec<&str> = name.split('.').skip(1).collect();
+    match parts.as_slice() {
+        [.., before, last] => is_fingerprint(last) || is_fingerprint(before),
+        [last] => is_fingerprint(last),
+        [] => false,
+    }
 }
 
 #[cfg(test)]
