@@ -126,8 +126,8 @@ fn main() {
     let mut times = Vec::new();
     for _ in 0..3 {
         let t = std::time::Instant::now();
-        for codec in [kiln_bake::Codec::Brotli, kiln_bake::Codec::Gzip] {
-            std::hint::black_box(codec.compress(&bytes).unwrap());
+        for codec in [kiln_bake::Encoding::Brotli, kiln_bake::Encoding::Gzip] {
+            std::hint::black_box(codec.encode(&bytes, kiln_bake::Effort::Max).unwrap());
         }
         times.push(t.elapsed().as_secs_f64());
     }

@@ -2,12 +2,12 @@
 
 use std::fs;
 
-use kiln_bake::{Cache, Codec, Config, Stored, bake};
+use kiln_bake::{Cache, Config, Encoding, Stored, bake};
 
 fn config(folder: &std::path::Path, cache: &std::path::Path) -> Config {
     Config {
         cache: Some(Cache::new(cache)),
-        codecs: vec![Codec::Brotli, Codec::Gzip],
+        codecs: vec![Encoding::Brotli, Encoding::Gzip],
         ..Config::new(folder)
     }
 }

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use kiln::{Bundle, Encoding};
-use kiln_bake::{BakedFile, Cache, Codec, Config, Pack, PackOptions, bake, write_pack};
+use kiln_bake::{BakedFile, Cache, Config, Pack, PackOptions, bake, write_pack};
 
 use crate::util::{age, decode, set_modified};
 
@@ -21,7 +21,7 @@ fn options(compressed_only: Option<u64>) -> PackOptions<'static> {
 fn config(folder: &Path, cache: &Cache) -> Config {
     Config {
         cache: Some(cache.clone()),
-        codecs: vec![Codec::Brotli, Codec::Gzip],
+        codecs: vec![Encoding::Brotli, Encoding::Gzip],
         ..Config::new(folder)
     }
 }
@@ -88,12 +88,12 @@ fn what_is_packed_reads_back_exactly() {
         assert_eq!(asset.bytes(), fs::read(&file.source).unwrap());
         assert_eq!(asset.variants().len(), file.variants.len(), "{}", file.path);
         for (variant, baked) in asset.variants().iter().zip(&file.variants) {
-            assert_eq!(variant.encoding().as_str(), baked.codec.token());
+            assert_eq!(variant.encoding().as_str(), baked.codec.as_str());
             assert_eq!(variant.len() as u64, baked.len);
             assert_eq!(decode(variant), asset.bytes(), "{}", file.path);
             assert_eq!(
                 variant.etag(),
-                format!("\"{}-{}\"", file.hash, baked.codec.token())
+                format!("\"{}-{}\"", file.hash, baked.codec.as_str())
             );
         }
         assert!(std::ptr::eq(

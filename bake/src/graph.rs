@@ -460,7 +460,7 @@ mod tests {
             let gunzip = |variants: &[crate::Compressed]| {
                 let gzip = variants
                     .iter()
-                    .find(|v| v.codec == crate::Codec::Gzip)
+                    .find(|v| v.codec == crate::Encoding::Gzip)
                     .unwrap();
                 let mut out = String::new();
                 std::io::Read::read_to_string(

@@ -17,7 +17,7 @@
 //! assert_eq!(file.content_type, "text/css; charset=utf-8");
 //! assert!(file.integrity.starts_with("sha384-"));
 //! // Every codec (brotli, gzip, and zstd with its feature) saves more than 5%: all are kept.
-//! assert_eq!(file.variants.len(), kiln_bake::Codec::available().len());
+//! assert_eq!(file.variants.len(), kiln_bake::Encoding::available().len());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use crate::compress::{Cache, Codec, Effort, worth_keeping};
+pub use crate::compress::{Cache, worth_keeping};
 pub use crate::error::{Error, Origin};
 pub use crate::graph::Dangling;
 pub use crate::media::{content_type, is_precompressed_type};
@@ -50,6 +50,7 @@ pub use crate::refs::{
     Reference, ReferenceKind, Resolution, can_refer, insert_fingerprints, references, resolve,
 };
 pub use crate::walk::{Filter, SourceFile, Unmatched, scan, scan_reporting};
+pub use kiln_codec::{Effort, Encoding};
 
 /// What to bake and how.
 #[derive(Debug, Clone)]
@@ -61,7 +62,7 @@ pub struct Config {
     /// Exclude patterns (see [`Filter`]).
     pub exclude: Vec<String>,
     /// The codecs to precompress with, in order of preference for ties.
-    pub codecs: Vec<Codec>,
+    pub codecs: Vec<Encoding>,
     /// Where compressed variants are cached. With `None`, variants are kept in memory
     /// ([`Stored::Memory`]); with a cache they are files in it ([`Stored::File`]).
     pub cache: Option<Cache>,
@@ -81,7 +82,7 @@ impl Config {
             folder: folder.into(),
             include: Vec::new(),
             exclude: Vec::new(),
-            codecs: Codec::available().to_vec(),
+            codecs: Encoding::available().to_vec(),
             cache: None,
             jobs: None,
             rewrite: true,
@@ -209,7 +210,7 @@ impl BakedFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compressed {
     /// How it is compressed.
-    pub codec: Codec,
+    pub codec: Encoding,
     /// Length in bytes.
     pub len: u64,
     /// Where the bytes are.
@@ -327,20 +328,18 @@ fn defers_variants(path: &str, config: &Config) -> bool {
 pub fn bake_bytes(
     source: &SourceFile,
     bytes: Vec<u8>,
-    codecs: &[Codec],
+    codecs: &[Encoding],
     effort: Effort,
 ) -> Result<(BakedFile, Vec<u8>), Error> {
     let hash = content_hash(&bytes);
     let mut variants = Vec::new();
     if !bytes.is_empty() && !is_precompressed_type(&source.path) {
         for &codec in codecs {
-            let compressed = codec
-                .compress_with(&bytes, effort)
-                .map_err(|e| Error::Compress {
-                    path: source.path.clone(),
-                    codec: codec.token(),
-                    source: e,
-                })?;
+            let compressed = codec.encode(&bytes, effort).map_err(|e| Error::Compress {
+                path: source.path.clone(),
+                codec: codec.as_str(),
+                source: e,
+            })?;
             let len = compressed.len() as u64;
             if worth_keeping(bytes.len() as u64, len) {
                 variants.push(Compressed {
@@ -375,7 +374,7 @@ fn describe(
 }
 
 fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats), Error> {
-    let codecs: &[Codec] = if defers_variants(&source.path, config) {
+    let codecs: &[Encoding] = if defers_variants(&source.path, config) {
         &[]
     } else {
         &config.codecs
@@ -437,7 +436,7 @@ fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats),
 /// The baked file from its stamp, if every variant it needs is in the cache.
 fn from_stamp(
     source: &SourceFile,
-    codecs: &[Codec],
+    codecs: &[Encoding],
     cache: &Cache,
     id: &stamp::Identity,
     facts: stamp::Facts,
@@ -473,7 +472,7 @@ fn from_stamp(
 fn cached_variant(
     cache: &Cache,
     hash: &str,
-    codec: Codec,
+    codec: Encoding,
     raw_len: u64,
 ) -> Option<Option<Compressed>> {
     let len = cache.lookup(hash, codec)?;
@@ -488,7 +487,7 @@ fn variant(
     source: &SourceFile,
     bytes: &[u8],
     hash: &str,
-    codec: Codec,
+    codec: Encoding,
     config: &Config,
     stats: &mut Stats,
 ) -> Result<Option<Compressed>, Error> {
@@ -504,7 +503,7 @@ fn variant(
 fn cached_variant_of(
     cache: Option<&Cache>,
     hash: &str,
-    codec: Codec,
+    codec: Encoding,
     raw_len: u64,
 ) -> Option<Option<Compressed>> {
     cached_variant(cache?, hash, codec, raw_len)
@@ -516,16 +515,18 @@ fn new_variant(
     path: &str,
     bytes: &[u8],
     hash: &str,
-    codec: Codec,
+    codec: Encoding,
     config: &Config,
     stats: &mut Stats,
 ) -> Result<Option<Compressed>, Error> {
     let raw_len = bytes.len() as u64;
-    let compressed = codec.compress(bytes).map_err(|e| Error::Compress {
-        path: path.to_owned(),
-        codec: codec.token(),
-        source: e,
-    })?;
+    let compressed = codec
+        .encode(bytes, Effort::Max)
+        .map_err(|e| Error::Compress {
+            path: path.to_owned(),
+            codec: codec.as_str(),
+            source: e,
+        })?;
     stats.compressed += 1;
     let len = compressed.len() as u64;
     // Entries that are not worth keeping are cached too, so the next build need not find out again.

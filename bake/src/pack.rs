@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime};
 use sha2::{Digest, Sha256};
 
 use crate::names::hex;
-use crate::{BakedFile, Cache, Codec, Error, Stored, url_encode};
+use crate::{BakedFile, Cache, Error, Stored, url_encode};
 
 /// The first bytes of every meta file.
 const MAGIC: &[u8; 8] = b"KILNPACK";
@@ -79,7 +79,7 @@ fn is_compressed_only(file: &BakedFile, compressed_only: Option<u64>) -> bool {
             && file
                 .variants
                 .iter()
-                .any(|v| matches!(v.codec, Codec::Brotli | Codec::Gzip))
+                .any(|v| v.codec.info().decoded_at_run_time)
     })
 }
 
@@ -129,7 +129,11 @@ impl Content<'_> {
     fn key(&self) -> String {
         match self.variant {
             None => self.file.hash.clone(),
-            Some(i) => format!("{}.{}", self.file.hash, self.file.variants[i].codec.token()),
+            Some(i) => format!(
+                "{}.{}",
+                self.file.hash,
+                self.file.variants[i].codec.as_str()
+            ),
         }
     }
 
@@ -390,13 +394,8 @@ fn meta(
             put_u32(&mut removals, u32::try_from(at).map_err(|_| too_large())?);
         }
         for (i, v) in file.variants.iter().enumerate() {
-            // The codes `kiln`'s `Encoding::from_pack_code` reads (identity is 0); the pack
-            // tests read every codec back through it.
-            let code = match v.codec {
-                Codec::Brotli => 1,
-                Codec::Zstd => 2,
-                Codec::Gzip => 3,
-            };
+            // kiln-codec's table gives the code (identity is 0); the runtime reads it back there.
+            let code = v.codec.pack_code();
             let content = Content {
                 file,
                 variant: Some(i),

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use kiln_bake::{Baked, Cache, Codec, Config};
+use kiln_bake::{Baked, Cache, Config, Encoding};
 
 #[derive(Parser)]
 #[command(name = "kiln", version, about, long_about = None)]
@@ -116,7 +116,7 @@ impl BakeArgs {
     fn config(&self) -> Result<Config, String> {
         let prefix = kiln_bake::normalise_prefix(&self.prefix)?;
         let codecs = match &self.compress {
-            None => Codec::available().to_vec(),
+            None => Encoding::available().to_vec(),
             Some(names) if names.iter().any(|n| n == "none") => {
                 if names.len() > 1 {
                     return Err("`none` cannot be combined with other codecs".into());
@@ -126,13 +126,13 @@ impl BakeArgs {
             Some(names) => {
                 let mut codecs = Vec::new();
                 for name in names {
-                    let codec = Codec::from_name(name).ok_or_else(|| {
+                    let codec = Encoding::from_name(name).ok_or_else(|| {
                         format!("unknown codec `{name}`; expected br, gzip, zstd or none")
                     })?;
-                    if !codec.is_available() {
+                    if let (false, Some(feature)) = (codec.is_available(), codec.info().feature) {
                         return Err(format!(
                             "this kiln was built without {codec}: `cargo install --path cli \
-                             --features {codec}`"
+                             --features {feature}`"
                         ));
                     }
                     if !codecs.contains(&codec) {

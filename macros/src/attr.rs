@@ -1,6 +1,6 @@
 //! Parsing `#[kiln(...)]` into [`Attrs`] that keeps every span.
 
-use kiln_bake::{Codec, normalise_prefix};
+use kiln_bake::{Encoding, normalise_prefix};
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
@@ -13,7 +13,7 @@ pub(crate) struct Attrs {
     pub(crate) prefix: String,
     pub(crate) include: Vec<LitStr>,
     pub(crate) exclude: Vec<LitStr>,
-    pub(crate) codecs: Vec<Codec>,
+    pub(crate) codecs: Vec<Encoding>,
     /// The path of the `kiln` crate, `::kiln` unless `crate = "..."` says otherwise.
     pub(crate) krate: Path,
     /// `compressed_only`: files of at least this many bytes that have a gzip or brotli variant
@@ -46,12 +46,10 @@ const KEY_NAMES: [&str; 9] = [
     "dangling",
     "crate",
 ];
-/// Every name `compress(...)` takes: the codecs' (kiln-bake's one list) and `none`.
+
+/// Every name `compress(...)` takes: the codecs' (kiln-codec's table) and `none`.
 fn codec_names() -> impl Iterator<Item = &'static str> + Clone {
-    Codec::NAMES
-        .iter()
-        .map(|&(name, _)| name)
-        .chain(std::iter::once("none"))
+    Encoding::names().chain(std::iter::once("none"))
 }
 
 /// The name among `known` closest to what was written, if it is close enough to be a typo.
@@ -95,7 +93,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Attrs> {
     let mut prefix: Option<LitStr> = None;
     let mut include = Vec::new();
     let mut exclude = Vec::new();
-    let mut codecs: Option<Vec<Codec>> = None;
+    let mut codecs: Option<Vec<Encoding>> = None;
     let mut krate: Option<Path> = None;
     let mut compressed_only: Option<(Span, u64)> = None;
     let mut rewrite: Option<syn::LitBool> = None;
@@ -211,11 +209,11 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Attrs> {
         combine(&mut errors, error);
     }
 
-    let codecs = codecs.unwrap_or_else(|| Codec::available().to_vec());
+    let codecs = codecs.unwrap_or_else(|| Encoding::available().to_vec());
     if let Some((span, _)) = compressed_only
         && !codecs
             .iter()
-            .any(|c| matches!(c, Codec::Brotli | Codec::Gzip))
+            .any(|c| c.info().decoded_at_run_time && *c != Encoding::Identity)
     {
         combine(
             &mut errors,
@@ -291,17 +289,20 @@ fn combine(errors: &mut Option<syn::Error>, error: syn::Error) {
 }
 
 /// `compress(br, gzip, zstd)` or `compress(none)`.
-fn parse_codecs(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Codec>> {
+fn parse_codecs(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Encoding>> {
     let mut codecs = Vec::new();
     let mut none: Option<Span> = None;
     meta.parse_nested_meta(|algo| {
         let name = algo.path.get_ident().map(Ident::to_string);
-        let codec = match name.as_deref().map(|name| (name, Codec::from_name(name))) {
+        let codec = match name
+            .as_deref()
+            .map(|name| (name, Encoding::from_name(name)))
+        {
             Some((_, Some(codec))) => {
-                if !codec.is_available() {
+                if let (false, Some(feature)) = (codec.is_available(), codec.info().feature) {
                     return Err(algo.error(format!(
-                        "{codec} needs the `{codec}` feature of kiln: `kiln = {{ version = \
-                         \"...\", features = [\"{codec}\"] }}`"
+                        "{codec} needs the `{feature}` feature of kiln: `kiln = {{ version = \
+                         \"...\", features = [\"{feature}\"] }}`"
                     )));
                 }
                 codec
@@ -362,7 +363,7 @@ mod tests {
         let cfg = parse(&input).unwrap();
         assert_eq!(cfg.folder.value(), "static");
         assert_eq!(cfg.prefix, "/static");
-        assert_eq!(cfg.codecs, Codec::available());
+        assert_eq!(cfg.codecs, Encoding::available());
         assert!(cfg.include.is_empty() && cfg.exclude.is_empty());
     }
 
@@ -378,7 +379,7 @@ mod tests {
         assert_eq!(cfg.prefix, "/assets");
         assert_eq!(cfg.include.len(), 2);
         assert_eq!(cfg.exclude.len(), 1);
-        assert_eq!(cfg.codecs, [Codec::Gzip]);
+        assert_eq!(cfg.codecs, [Encoding::Gzip]);
         assert_eq!(cfg.compressed_only, Some(4096));
         let krate = &cfg.krate;
         assert_eq!(quote::quote!(#krate).to_string(), "my :: kiln");

@@ -323,7 +323,7 @@ fn generate(
             let prefix = &config.prefix;
             let include = &config.include;
             let exclude = &config.exclude;
-            let codecs = config.codecs.iter().map(|c| c.token());
+            let codecs = config.codecs.iter().map(|c| c.as_str());
             let rewrite = config.rewrite;
             quote! {
                 static #bundle_static: #krate::Bundle = #krate::Bundle::disk(

@@ -11,28 +11,34 @@ use crate::asset::{Asset, Encoding};
 /// A quality value in thousandths: `q=0.5` is 500. RFC 9110 §12.4.2 allows three decimals.
 type Quality = u16;
 
-/// What the request says about one content coding.
+/// How many codings kiln-codec's table has.
+const CODINGS: usize = kiln_codec::TABLE.len();
+
+/// What the request says about each content coding Kiln knows (by [`Encoding::index`]), and
+/// about `*`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Preferences {
-    br: Option<Quality>,
-    zstd: Option<Quality>,
-    gzip: Option<Quality>,
-    identity: Option<Quality>,
+    explicit: [Option<Quality>; CODINGS],
     any: Option<Quality>,
 }
 
 /// The quality a request gives each encoding, defaults applied (`*`, and identity's implicit
 /// acceptability), indexed by [`Encoding::index`]: what [`choose`] compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Qualities([Quality; 4]);
+struct Qualities([Quality; CODINGS]);
 
 impl Qualities {
-    /// The named codings at q=1; any other coding not acceptable, identity the last resort.
-    const fn listed(br: bool, zstd: bool, gzip: bool) -> Self {
-        const fn q(on: bool) -> Quality {
-            if on { 1000 } else { 0 }
+    /// The named codings at q=1; any other coding not acceptable, identity the last resort (or,
+    /// when it is named, at q=1 too).
+    const fn listed(codings: &[Encoding]) -> Self {
+        let mut qualities = [0; CODINGS];
+        qualities[Encoding::Identity.index()] = 1;
+        let mut i = 0;
+        while i < codings.len() {
+            qualities[codings[i].index()] = 1000;
+            i += 1;
         }
-        Qualities([1, q(br), q(zstd), q(gzip)])
+        Qualities(qualities)
     }
 
     fn of(self, encoding: Encoding) -> Quality {
@@ -67,9 +73,10 @@ impl Qualities {
 /// `Accept-Encoding`, and comparing it costs a tenth of parsing it (callgrind). A unit test checks
 /// every entry against the parser.
 static COMMON: [(&[u8], Qualities); 11] = {
-    const BR_ZSTD_GZIP: Qualities = Qualities::listed(true, true, true);
-    const BR_GZIP: Qualities = Qualities::listed(true, false, true);
-    const GZIP: Qualities = Qualities::listed(false, false, true);
+    use Encoding::{Brotli, Gzip, Identity, Zstd};
+    const BR_ZSTD_GZIP: Qualities = Qualities::listed(&[Brotli, Zstd, Gzip]);
+    const BR_GZIP: Qualities = Qualities::listed(&[Brotli, Gzip]);
+    const GZIP: Qualities = Qualities::listed(&[Gzip]);
     [
         // Chrome, Edge and Firefox since 2024.
         (b"gzip, deflate, br, zstd", BR_ZSTD_GZIP),
@@ -84,20 +91,15 @@ static COMMON: [(&[u8], Qualities); 11] = {
         (b"br, gzip", BR_GZIP),
         (b"gzip, br", BR_GZIP),
         (b"gzip", GZIP),
-        (b"br", Qualities::listed(true, false, false)),
-        (b"identity", Qualities([1000, 0, 0, 0])),
+        (b"br", Qualities::listed(&[Brotli])),
+        (b"identity", Qualities::listed(&[Identity])),
     ]
 };
 
 impl Preferences {
     fn qualities(&self) -> Qualities {
-        let mut qualities = Qualities([0; 4]);
-        for encoding in [
-            Encoding::Identity,
-            Encoding::Brotli,
-            Encoding::Zstd,
-            Encoding::Gzip,
-        ] {
+        let mut qualities = Qualities([0; CODINGS]);
+        for encoding in Encoding::ALL {
             qualities.0[encoding.index()] = self.quality(encoding);
         }
         qualities
@@ -148,29 +150,19 @@ impl Preferences {
         }
     }
 
-    /// Where the quality of `coding` goes; `None` for codings Kiln does not know. Dispatches on
-    /// the length first: one comparison per entry instead of one per known coding.
+    /// Where the quality of `coding` goes; `None` for codings Kiln does not know (kiln-codec's
+    /// table names them, aliases included).
     fn slot(&mut self, coding: &[u8]) -> Option<&mut Option<Quality>> {
-        let is = |name: &[u8]| coding.eq_ignore_ascii_case(name);
-        match coding.len() {
-            1 if coding == b"*" => Some(&mut self.any),
-            2 if is(b"br") => Some(&mut self.br),
-            4 if is(b"gzip") => Some(&mut self.gzip),
-            4 if is(b"zstd") => Some(&mut self.zstd),
-            6 if is(b"x-gzip") => Some(&mut self.gzip),
-            8 if is(b"identity") => Some(&mut self.identity),
-            _ => None,
+        if coding == b"*" {
+            return Some(&mut self.any);
         }
+        let encoding = Encoding::from_accepted(coding)?;
+        self.explicit.get_mut(encoding.index())
     }
 
     /// The quality the request gives `encoding`; 0 means "not acceptable".
     fn quality(&self, encoding: Encoding) -> Quality {
-        let explicit = match encoding {
-            Encoding::Brotli => self.br,
-            Encoding::Zstd => self.zstd,
-            Encoding::Gzip => self.gzip,
-            Encoding::Identity => self.identity,
-        };
+        let explicit = self.explicit.get(encoding.index()).copied().flatten();
         match (explicit, self.any, encoding) {
             (Some(q), _, _) => q,
             (None, Some(q), _) => q,

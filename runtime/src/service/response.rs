@@ -96,7 +96,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Settings) -> R
 fn full_headers(headers: &mut HeaderMap, found: &Found, variant: &Variant, config: &Settings) {
     representation_headers(headers, found, variant, config);
     headers.insert(CONTENT_LENGTH, variant.len_header());
-    match variant.encoding().header() {
+    match crate::encoding::header(variant.encoding()) {
         None => {
             headers.insert(ACCEPT_RANGES, BYTES);
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::HeaderValue;
-use kiln_bake::{Baked, BakedFile, Compressed, Error};
+use kiln_bake::{Baked, BakedFile, Error};
 
 use super::{Fixed, Source};
 use crate::asset::{self, Asset, Encoding, Variant};
@@ -94,7 +94,7 @@ pub(crate) fn asset(file: &BakedFile, bytes: Vec<u8>, prefix: &str) -> Result<As
     let variants = file
         .variants
         .iter()
-        .map(|variant| represent(encoding(variant), variant.stored.read()?))
+        .map(|variant| represent(variant.codec, variant.stored.read()?))
         .collect::<Result<Box<[Variant]>, Error>>()?;
     Ok(Asset::new(
         Arc::from(text),
@@ -105,9 +105,4 @@ pub(crate) fn asset(file: &BakedFile, bytes: Vec<u8>, prefix: &str) -> Result<As
         variants,
         false,
     ))
-}
-
-/// The runtime's name for a variant's codec.
-fn encoding(variant: &Compressed) -> Encoding {
-    Encoding::from_token(variant.codec.token()).unwrap_or(Encoding::Identity)
 }

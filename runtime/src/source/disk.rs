@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use kiln_bake::{BakedFile, Codec, Effort, Filter, SourceFile};
+use kiln_bake::{BakedFile, Effort, Encoding, Filter, SourceFile};
 
 use crate::asset::{Asset, AssetRef};
 use crate::source::{Match, baked};
@@ -52,7 +52,7 @@ pub(crate) struct Disk {
     /// be checked to be inside it.
     folder: PathBuf,
     filter: Option<Filter>,
-    codecs: Vec<Codec>,
+    codecs: Vec<Encoding>,
     /// The prefix without its leading `/` and with a trailing one (`static/`); empty for the
     /// root.
     mounted_prefix: String,
@@ -143,7 +143,7 @@ impl Disk {
         let codecs = options
             .codecs
             .iter()
-            .filter_map(|token| Codec::from_token(token))
+            .filter_map(|token| Encoding::from_token(token))
             .filter(|codec| codec.is_available())
             .collect();
         let mounted_prefix = crate::source::mounted_prefix(options.prefix);

@@ -80,13 +80,10 @@ fn body(meta: &[u8]) -> Vec<u8> {
     if head != MAGIC || number(version) != VERSION {
         corrupt("not a kiln pack of this version");
     }
-    let mut body = Vec::with_capacity(number(len) as usize);
-    if brotli_decompressor::BrotliDecompress(&mut &meta[16..], &mut body).is_err()
-        || body.len() != number(len) as usize
-    {
-        corrupt("bad compressed meta");
+    match Encoding::Brotli.decode(&meta[16..]) {
+        Ok(body) if body.len() == number(len) as usize => body,
+        _ => corrupt("bad compressed meta"),
     }
-    body
 }
 
 /// One representation as the meta describes it.
