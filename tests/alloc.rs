@@ -144,3 +144,27 @@ fn a_range_request_adds_only_its_two_computed_headers() {
     // Content-Range and Content-Length depend on the range: one header value each.
     assert_eq!(n, header_map + 2);
 }
+
+/// Both URLs of a file whose references were rewritten get prepared heads too: its plain URL
+/// (the file as written, whose bytes a baked bundle makes on first use) allocates no more than
+/// any other request.
+#[test]
+fn both_forms_of_a_rewritten_file_allocate_only_the_header_map() {
+    use kiln::Embed as _;
+    let bundle = crate::util::Graph::bundle();
+    let service = bundle.service();
+    let rewritten: Vec<kiln::AssetRef> = bundle.iter().filter(|a| a.is_rewritten()).collect();
+    assert!(!rewritten.is_empty());
+    let header_map = allocations(|| HeaderMap::<HeaderValue>::with_capacity(12));
+    for asset in &rewritten {
+        for path in [asset.path(), asset.fingerprinted_path()] {
+            let uri = format!("/{}", kiln_bake::url_encode(path));
+            for encoding in ["br", "identity"] {
+                let req = request("GET", &uri, &[("accept-encoding", encoding)]);
+                let _warm = service.respond(&req);
+                let n = allocations(|| service.respond(&req));
+                assert_eq!(n, header_map, "{uri} {encoding}");
+            }
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Contract §4: nginx with `gzip_static` (and `brotli_static` where the module is installed)
-//! over the folder `kiln export` writes (kiln-bake's `export`, which `Bundle::export` matches
-//! byte for byte: `cli/tests/cli.rs`) serves the same names, bytes and encodings as Kiln's own
-//! service. Runs nginx on 127.0.0.1 with an OS-assigned port when nginx is installed; without it
+//! over the folder `kiln export` writes (the folder baked in memory and exported by
+//! `Bundle::export`, as the derive's own bundle exports itself) serves the same names, bytes and
+//! encodings as Kiln's own service. Runs nginx on 127.0.0.1 with an OS-assigned port when nginx is installed; without it
 //! the test says so and passes, unless `KILN_REQUIRE_NGINX` is set (`.ci/run` installs nginx and
 //! sets it).
 

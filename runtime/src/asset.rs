@@ -263,6 +263,16 @@ impl Asset {
         }
     }
 
+    /// What [`as_written`](Self::as_written) describes (paths, type, hashes, entity tags,
+    /// lengths, variants) without making its bytes: for response heads, which need no body.
+    pub(crate) fn as_written_described(&self) -> &Asset {
+        match self.as_written.as_deref() {
+            None => self,
+            Some(Written::Ready(asset)) => asset,
+            Some(Written::Derived { template, made, .. }) => made.get().unwrap_or(template),
+        }
+    }
+
     /// Whether references in the file were rewritten (see [`as_written`](Self::as_written)).
     pub fn is_rewritten(&self) -> bool {
         self.as_written.is_some()

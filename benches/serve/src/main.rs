@@ -80,14 +80,19 @@ fn kiln_body<B>(path: &str, req: &Request<()>, res: Response<B>) -> Bytes {
     if req.method() == http::Method::HEAD || res.status() == StatusCode::NOT_MODIFIED {
         return Bytes::new();
     }
-    let Some(asset) = Corpus::get(path.trim_start_matches('/')) else {
+    let Some(found) = <Corpus as kiln::Embed>::bundle().lookup(path) else {
         return Bytes::from_static(b"Not Found\n");
     };
+    // A plain URL serves the file as written; a fingerprinted one the rewritten bytes (the same
+    // unless the file's references were rewritten, as bootstrap.min.css's source map is).
+    let asset = match found {
+        kiln::Match::Plain(asset) => asset.as_written().encodings().collect::<Vec<_>>(),
+        kiln::Match::Fingerprinted(asset) => asset.encodings().collect(),
+    };
+    let pick = |wanted: kiln::Encoding| asset.iter().find(|v| v.encoding() == wanted).cloned();
     let variant = match encoding.as_deref() {
-        Some("br") => asset.encoding(kiln::Encoding::Brotli),
-        Some("gzip") => asset.encoding(kiln::Encoding::Gzip),
-        Some("zstd") => asset.encoding(kiln::Encoding::Zstd),
-        _ => Some(asset.identity()),
+        Some(token) => kiln::Encoding::from_token(token).and_then(pick),
+        None => pick(kiln::Encoding::Identity),
     };
     // Leaked once, at start-up, so that the floor's body is static like a baked asset's.
     variant.map_or_else(Bytes::new, |v| Bytes::from_static(v.bytes().to_vec().leak()))

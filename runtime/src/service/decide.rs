@@ -60,6 +60,16 @@ impl Found {
             self.asset.as_written()
         }
     }
+
+    /// What [`served`](Self::served) describes, for response heads: the same headers, without
+    /// making the bytes of a rewritten file's plain form.
+    pub(crate) fn described(&self) -> &crate::Asset {
+        if self.immutable {
+            &self.asset
+        } else {
+            self.asset.as_written_described()
+        }
+    }
 }
 
 pub(crate) fn decide(

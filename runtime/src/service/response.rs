@@ -141,7 +141,12 @@ fn head_for(kind: Kind, found: &Found, variant: usize, config: &Settings) -> Par
         .map(|cell| cell.get_or_init(|| Prepared::new(found, config)));
     match prepared.and_then(|p| p.get(kind, found.immutable, variant)) {
         Some(head) => head.clone(),
-        None => build_head(kind, found, found.served().representation(variant), config),
+        None => build_head(
+            kind,
+            found,
+            found.described().representation(variant),
+            config,
+        ),
     }
 }
 
@@ -154,17 +159,14 @@ fn build_head(kind: Kind, found: &Found, variant: &Variant, config: &Settings) -
 impl Prepared {
     fn new(found: &Found, config: &Settings) -> Box<Self> {
         let heads = |kind, immutable: bool| -> Vec<Parts> {
-            // The plain form of a rewritten file may not be made yet (a baked bundle makes its
-            // bytes on first use): its heads are built per request.
-            if !immutable && found.asset.is_rewritten() {
-                return Vec::new();
-            }
+            // Heads need what a form describes, not its bytes: the plain form of a rewritten
+            // file (whose bytes a baked bundle makes on first use) is not made for them.
             let found = Found {
                 immutable,
                 ..found.clone()
             };
-            std::iter::once(&found.served().identity)
-                .chain(found.served().variants())
+            std::iter::once(&found.described().identity)
+                .chain(found.described().variants())
                 .map(|variant| build_head(kind, &found, variant, config))
                 .collect()
         };
@@ -234,10 +236,10 @@ fn representation_headers(
     variant: &Variant,
     config: &Settings,
 ) {
-    headers.insert(CONTENT_TYPE, found.served().content_type_header());
+    headers.insert(CONTENT_TYPE, found.described().content_type_header());
     headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
-    if !found.served().variants().is_empty() {
+    if !found.described().variants().is_empty() {
         headers.insert(VARY, ACCEPT_ENCODING);
     }
     common(headers, &config.headers);
@@ -253,7 +255,7 @@ fn not_modified_headers(
 ) {
     headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
-    if !found.served().variants().is_empty() {
+    if !found.described().variants().is_empty() {
         headers.insert(VARY, ACCEPT_ENCODING);
     }
     common(headers, &config.headers);
