@@ -481,3 +481,40 @@ fn no_request_path_reads_outside_the_folder() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     restore("escape");
 }
+
+#[derive(kiln::Embed)]
+#[kiln(folder = "$OUT_DIR/reload/page", prefix = "/static")]
+struct Linked;
+
+/// The README's page: a `kiln::LazyPage` that links a stylesheet by its fingerprinted URL.
+static PAGE: kiln::LazyPage = kiln::LazyPage::new(|| {
+    let css = Linked::url("css/app.css").expect("the stylesheet is in the folder");
+    kiln::Page::html(format!(r#"<link rel="stylesheet" href="{css}">"#))
+});
+
+/// In reload mode an edited stylesheet gets a new fingerprinted URL, and the page links it: the
+/// page does not keep linking the old URL, which is a 404 now.
+#[tokio::test]
+async fn a_lazy_page_links_the_stylesheet_as_it_is_now() {
+    let dir = reset("page");
+    write(&dir.join("css/app.css"), "body { color: red }\n");
+    let before = Linked::url("css/app.css").unwrap().into_owned();
+    let page = |p: &kiln::Page| String::from_utf8(p.bytes().to_vec()).unwrap();
+    assert!(page(&PAGE.page()).contains(&before));
+
+    write(&dir.join("css/app.css"), "body { color: blue }\n");
+    let after = Linked::url("css/app.css").unwrap().into_owned();
+    assert_ne!(before, after);
+    let html = page(&PAGE.page());
+    assert!(html.contains(&after), "{html}");
+    assert!(!html.contains(&before), "{html}");
+    // The new URL is served, the old one is gone, and the page's ETag followed its bytes.
+    for (url, status) in [(&after, StatusCode::OK), (&before, StatusCode::NOT_FOUND)] {
+        let path = url.replace("/static", "");
+        let got = send(Linked::service(), "GET", &path, &[]).await.status;
+        assert_eq!(got, status, "{path}");
+    }
+    let mut request = http::HeaderMap::new();
+    request.insert("if-none-match", PAGE.page().etag().parse().unwrap());
+    assert_eq!(PAGE.respond(&request).status(), StatusCode::NOT_MODIFIED);
+}

@@ -9,7 +9,6 @@
 //! ```
 
 use std::net::SocketAddr;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use axum::Router;
@@ -60,10 +59,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
     Ok(Command::Serve(addr))
 }
 
-/// The page, rendered once: every URL in it is fingerprinted, so it never changes at run time.
+/// The page, rendered once in the baked binary (every URL in it is fingerprinted, so it never
+/// changes at run time) and on every request in reload mode (where the URLs follow the files).
 /// As a [`kiln::Page`] it carries a strong ETag and `Cache-Control: no-cache`, so a reload costs
 /// the browser one 304 (and the immutable assets nothing).
-static PAGE: LazyLock<kiln::Page> = LazyLock::new(|| kiln::Page::html(render()));
+static PAGE: kiln::LazyPage = kiln::LazyPage::new(|| kiln::Page::html(render()));
 
 fn render() -> String {
     // `kiln::asset!` checks each path at compile time (a typo fails the build with a "did you
@@ -132,11 +132,6 @@ fn render() -> String {
 }
 
 async fn index(headers: HeaderMap) -> impl IntoResponse {
-    use kiln::Embed as _;
-    if Static::bundle().is_read_from_disk() {
-        // Reload mode: the fingerprinted URLs change with the files, so render every time.
-        return kiln::Page::html(render()).respond(&headers);
-    }
     PAGE.respond(&headers)
 }
 

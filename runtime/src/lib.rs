@@ -73,7 +73,9 @@
 //!
 //! A page rendered by the app (whose links come from `Static::url()`) is served best as a
 //! [`Page`]: a strong ETag of its bytes and `Cache-Control: no-cache`, so that a browser's reload
-//! costs one 304 and no asset requests at all (the assets' URLs are immutable).
+//! costs one 304 and no asset requests at all (the assets' URLs are immutable). Keep it in a
+//! [`LazyPage`], which renders it once in a baked build and on every request in reload mode,
+//! where the fingerprinted URLs change as the files are edited.
 //!
 //! # How it works
 //!
@@ -238,8 +240,8 @@
 //! `Static::live_reload_script()` in the app's pages. The open page then reloads itself within
 //! a second of a file of the folder being saved. Without the feature the script is the empty
 //! string and the endpoint does not exist: nothing of it is compiled in. A page rendered once
-//! (in a `LazyLock`) keeps the fingerprinted URLs it was rendered with: in reload mode, render it
-//! per request (`Static::bundle().is_read_from_disk()` tells which mode is on).
+//! (in a `LazyLock`) would keep the fingerprinted URLs it was rendered with: a [`LazyPage`]
+//! renders it again on every request in reload mode, and once in a baked build.
 //!
 //! Where it differs from a baked bundle, on purpose:
 //!
@@ -299,7 +301,7 @@ pub use crate::bundle::{Bundle, Embed};
 pub use crate::export::{ExportError, ExportOptions, Exported};
 pub use crate::files::OutputFile;
 pub use crate::html::AssetUrl;
-pub use crate::page::Page;
+pub use crate::page::{LazyPage, Page};
 pub use crate::service::{AssetBody, ResponseFuture, ServeAssets};
 pub use crate::source::{Iter, Match};
 

@@ -1,6 +1,8 @@
 //! Pages the app renders itself, served so that a browser's reload costs one 304.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG};
@@ -111,6 +113,69 @@ impl Page {
         headers.insert(CONTENT_LENGTH, HeaderValue::from(self.bytes.len()));
         let body = AssetBody::new(self.bytes.clone());
         response::finish(StatusCode::OK, headers, &none, body)
+    }
+}
+
+/// A [`Page`] made by a render function, correct in both modes: rendered once in a baked build
+/// (its fingerprinted URLs never change), and on every request in reload mode, where an edited
+/// stylesheet gets a new fingerprinted URL and a page rendered once would keep linking the old
+/// one (a 404). What a page that links assets should be, in a `static`:
+///
+/// ```
+/// use axum::{Router, http::HeaderMap, response::IntoResponse, routing::get};
+///
+/// #[derive(kiln::Embed)]
+/// #[kiln(folder = "static")]
+/// struct Static;
+///
+/// static INDEX: kiln::LazyPage = kiln::LazyPage::new(|| {
+///     let css = kiln::asset!(Static, "css/app.css").stylesheet();
+///     kiln::Page::html(format!("<!doctype html>{css}<h1>Hello</h1>"))
+/// });
+///
+/// async fn index(headers: HeaderMap) -> impl IntoResponse {
+///     INDEX.respond(&headers)
+/// }
+///
+/// let app: Router = Router::new().route("/", get(index));
+/// # assert!(INDEX.page().bytes().starts_with(b"<!doctype html><link rel=\"stylesheet\""));
+/// ```
+///
+/// The render function runs in the request's thread, the first time in a baked build; it should
+/// not block for long. In reload mode its cost is paid per request, in development only.
+pub struct LazyPage {
+    render: fn() -> Page,
+    page: OnceLock<Page>,
+}
+
+impl LazyPage {
+    /// A page made by `render`, which runs on first use (on every use in reload mode).
+    pub const fn new(render: fn() -> Page) -> Self {
+        LazyPage {
+            render,
+            page: OnceLock::new(),
+        }
+    }
+
+    /// The page as it is now: the one rendered on first use, or in reload mode a new rendering.
+    pub fn page(&self) -> Cow<'_, Page> {
+        if cfg!(feature = "reload") {
+            return Cow::Owned((self.render)());
+        }
+        Cow::Borrowed(self.page.get_or_init(self.render))
+    }
+
+    /// [`Page::respond`] for the page as it is now: 200, 304 or 412.
+    pub fn respond(&self, request: &HeaderMap) -> Response<AssetBody> {
+        self.page().respond(request)
+    }
+}
+
+impl fmt::Debug for LazyPage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LazyPage")
+            .field("page", &self.page.get())
+            .finish_non_exhaustive()
     }
 }
 
