@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use crate::compress::{Cache, worth_keeping};
+pub use crate::compress::{Cache, will_not_compress, worth_keeping};
 pub use crate::error::{Error, Origin};
 pub use crate::graph::Dangling;
 pub use crate::media::{content_type, is_precompressed_type};
@@ -118,6 +118,9 @@ pub struct Stats {
     pub cache_hits: usize,
     /// Files not read at all: their stamp in the cache matched and every variant was cached.
     pub unchanged: usize,
+    /// Compressions not run because a trial on samples showed the file would not compress
+    /// ([`will_not_compress`]).
+    pub refused: usize,
 }
 
 /// One file of a bundle, with everything the runtime needs to serve it.
@@ -313,6 +316,7 @@ impl Stats {
         self.compressed += other.compressed;
         self.cache_hits += other.cache_hits;
         self.unchanged += other.unchanged;
+        self.refused += other.refused;
     }
 }
 
@@ -333,7 +337,7 @@ pub fn bake_bytes(
 ) -> Result<(BakedFile, Vec<u8>), Error> {
     let hash = content_hash(&bytes);
     let mut variants = Vec::new();
-    if !bytes.is_empty() && !is_precompressed_type(&source.path) {
+    if !bytes.is_empty() && !is_precompressed_type(&source.path) && !will_not_compress(&bytes) {
         for &codec in codecs {
             let compressed = codec.encode(&bytes, effort).map_err(|e| Error::Compress {
                 path: source.path.clone(),
@@ -520,6 +524,16 @@ fn new_variant(
     stats: &mut Stats,
 ) -> Result<Option<Compressed>, Error> {
     let raw_len = bytes.len() as u64;
+    if will_not_compress(bytes) {
+        stats.refused += 1;
+        if let Some(cache) = &config.cache {
+            cache.refuse(hash, codec).map_err(|e| Error::Cache {
+                path: cache.dir().to_owned(),
+                source: e,
+            })?;
+        }
+        return Ok(None);
+    }
     let compressed = codec
         .encode(bytes, Effort::Max)
         .map_err(|e| Error::Compress {
