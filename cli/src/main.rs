@@ -70,7 +70,8 @@ enum Command {
         bake: BakeArgs,
         /// Where to: s3://bucket/prefix, gs://bucket/prefix, az://container/prefix, file:///dir.
         url: String,
-        /// Say what would be uploaded, upload nothing.
+        /// Upload and delete nothing: name every object the real run would upload and (with
+        /// --prune) delete, then the same summary line it would print.
         #[arg(long)]
         dry_run: bool,
         /// Objects sent at once.
@@ -252,14 +253,26 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 eprintln!();
             }
             let done = done.map_err(|e| e.to_string())?;
-            let verb = if dry_run { "would upload" } else { "uploaded" };
+            // A dry run names everything the real run would send and delete.
+            if dry_run {
+                for name in &done.sent {
+                    println!("would upload {name}");
+                }
+                for name in &done.pruned {
+                    println!("would delete {name}");
+                }
+            }
+            let (verb, deleted) = match dry_run {
+                true => ("would upload", "would delete"),
+                false => ("uploaded", "deleted"),
+            };
             println!(
                 "{verb} {} objects ({} bytes), skipped {} already there{}",
                 done.uploaded,
                 done.bytes,
                 done.skipped,
                 match prune {
-                    Some(_) => format!(", deleted {}", done.deleted),
+                    Some(_) => format!(", {deleted} {}", done.deleted),
                     None => String::new(),
                 }
             );

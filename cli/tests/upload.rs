@@ -349,3 +349,65 @@ fn prune_keeps_the_last_uploads() {
     assert!(exists("app.bbb.css") && exists("app.ccc.css"));
     assert!(exists("app.css") && exists("mine.txt"));
 }
+
+/// A dry run names exactly what the real run then sends and deletes, `--prune` included.
+#[test]
+fn a_dry_run_names_what_the_real_run_does() {
+    use kiln::upload::{UploadOptions, open, upload_objects};
+    use kiln::{Encoding, OutputFile};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("static")).unwrap();
+    let url = format!("file://{}/static", dir.path().display());
+    let version = |v: &str| {
+        vec![
+            OutputFile::new(
+                format!("app.{}.css", v.repeat(12)),
+                v.to_owned(),
+                "text/css; charset=utf-8",
+                Encoding::Identity,
+                true,
+            ),
+            OutputFile::new(
+                "app.css",
+                v.to_owned(),
+                "text/css",
+                Encoding::Identity,
+                false,
+            ),
+        ]
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (store, prefix) = open(&url).unwrap();
+    let run = |files: Vec<OutputFile>, dry_run: bool| {
+        let mut options = UploadOptions::default();
+        options.prune = Some(2);
+        options.dry_run = dry_run;
+        // Upload records are named by the millisecond.
+        std::thread::sleep(Duration::from_millis(5));
+        runtime
+            .block_on(upload_objects(&*store, &prefix, files, &options))
+            .unwrap()
+    };
+    for v in ["a", "b", "c"] {
+        run(version(v), false);
+    }
+    // a's object went with the third upload; b's goes with the next.
+    let dry = run(version("d"), true);
+    assert_eq!(dry.sent, ["app.dddddddddddd.css", "app.css"]);
+    assert_eq!(dry.pruned, ["app.bbbbbbbbbbbb.css"]);
+    assert_eq!(dry.deleted, 1);
+    assert!(dir.path().join("static/app.bbbbbbbbbbbb.css").exists());
+    assert!(!dir.path().join("static/app.dddddddddddd.css").exists());
+    let real = run(version("d"), false);
+    assert_eq!((real.sent, real.pruned), (dry.sent, dry.pruned));
+    assert!(!dir.path().join("static/app.bbbbbbbbbbbb.css").exists());
+    assert!(dir.path().join("static/app.cccccccccccc.css").exists());
+    // The same upload again sends nothing, but it is an upload too: it would push c's out of the
+    // last two.
+    let again = run(version("d"), true);
+    assert!(again.sent.is_empty(), "{again:?}");
+    assert_eq!(again.pruned, ["app.cccccccccccc.css"]);
+}

@@ -82,8 +82,8 @@ impl Default for UploadOptions {
     }
 }
 
-/// What an upload did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What an upload did (or, in a dry run, would do: the same names and counts).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Uploaded {
     /// Objects sent (or, in a dry run, that would be).
@@ -92,8 +92,13 @@ pub struct Uploaded {
     pub skipped: usize,
     /// Bytes sent (or that would be).
     pub bytes: u64,
-    /// Objects deleted by `prune`.
+    /// Objects deleted by `prune` (or that would be).
     pub deleted: usize,
+    /// The names sent (or that would be), in the order they were sent: fingerprinted names,
+    /// then plain ones, then `staticfiles.json`.
+    pub sent: Vec<String>,
+    /// The names `prune` deleted (or would delete), sorted.
+    pub pruned: Vec<String>,
 }
 
 /// An upload that failed: which object, and why.
@@ -173,10 +178,7 @@ pub async fn upload_objects(
     objects: Vec<OutputFile>,
     options: &UploadOptions,
 ) -> Result<Uploaded, UploadError> {
-    let key = |name: &str| -> Path {
-        name.split('/')
-            .fold(prefix.clone(), |path, part| path.clone().join(part))
-    };
+    let key = |name: &str| object_path(prefix, name);
     // Fingerprinted objects first, plain names next, the manifest last: a CDN never sees a name
     // that points at an object not there yet.
     let mut objects = objects;
@@ -217,38 +219,50 @@ pub async fn upload_objects(
             if let Some(progress) = &options.progress {
                 progress(n, total, total_sent);
             }
-            Ok::<_, UploadError>((uploaded, bytes))
+            Ok::<_, UploadError>((object.name().to_owned(), uploaded, bytes))
         }
     };
     let mut report = Uploaded::default();
-    let results: Vec<(bool, u64)> = futures_util::stream::iter(before.iter().cloned().map(one))
-        .buffer_unordered(options.jobs.max(1))
-        .try_collect()
-        .await?;
+    // In the order given (`buffered`, not `buffer_unordered`), so that `sent` lists the names in
+    // upload order whatever finished first.
+    let results: Vec<(String, bool, u64)> =
+        futures_util::stream::iter(before.iter().cloned().map(one))
+            .buffered(options.jobs.max(1))
+            .try_collect()
+            .await?;
     let last_result = match &last {
         Some(object) => Some(one(object.clone()).await?),
         None => None,
     };
-    for (uploaded, bytes) in results.into_iter().chain(last_result) {
+    for (name, uploaded, bytes) in results.into_iter().chain(last_result) {
         if uploaded {
             report.uploaded += 1;
             report.bytes += bytes;
+            report.sent.push(name);
         } else {
             report.skipped += 1;
         }
     }
-    if !options.dry_run {
-        let keys: Vec<&str> = before
-            .iter()
-            .chain(&last)
-            .filter(|o| o.is_immutable())
-            .map(OutputFile::name)
-            .collect();
+    let keys: Vec<&str> = before
+        .iter()
+        .chain(&last)
+        .filter(|o| o.is_immutable())
+        .map(OutputFile::name)
+        .collect();
+    if options.dry_run {
+        // What the real run would prune: the records as they are, and this upload's as the
+        // newest one.
+        if let Some(keep) = options.prune {
+            let (names, _) = prune_plan(store, prefix, keep.max(1), Some(&keys)).await?;
+            report.pruned = names;
+        }
+    } else {
         record(store, prefix, &keys).await?;
         if let Some(keep) = options.prune {
-            report.deleted = prune(store, prefix, keep.max(1)).await?;
+            report.pruned = prune(store, prefix, keep.max(1)).await?;
         }
     }
+    report.deleted = report.pruned.len();
     Ok(report)
 }
 
@@ -367,9 +381,15 @@ async fn record(store: &dyn ObjectStore, prefix: &Path, keys: &[&str]) -> Result
     Ok(())
 }
 
-/// Deletes the objects that the upload records older than the last `keep` list and the kept ones
-/// do not, then those records. Returns how many objects were deleted.
-async fn prune(store: &dyn ObjectStore, prefix: &Path, keep: usize) -> Result<usize, UploadError> {
+/// What [`prune`] deletes: the objects that the upload records older than the last `keep` name
+/// and the kept ones do not, those that exist, sorted; and those old records. `this_upload`, in a
+/// dry run, is the keys the upload would record, as the newest record.
+async fn prune_plan(
+    store: &dyn ObjectStore,
+    prefix: &Path,
+    keep: usize,
+    this_upload: Option<&[&str]>,
+) -> Result<(Vec<String>, Vec<Path>), UploadError> {
     let dir = records_dir(prefix);
     let mut records: Vec<Path> = store
         .list(Some(&dir))
@@ -378,10 +398,16 @@ async fn prune(store: &dyn ObjectStore, prefix: &Path, keep: usize) -> Result<us
         .await
         .map_err(|e| error(format!("cannot list `{dir}`"), e))?;
     records.sort();
-    if records.len() <= keep {
-        return Ok(0);
+    let newest: Vec<String> = this_upload
+        .into_iter()
+        .flatten()
+        .map(|&key| key.to_owned())
+        .collect();
+    let total = records.len() + usize::from(this_upload.is_some());
+    if total <= keep {
+        return Ok((Vec::new(), Vec::new()));
     }
-    let (old, kept) = records.split_at(records.len() - keep);
+    let (old, kept) = records.split_at(total - keep);
     let read = |path: Path| async move {
         let bytes = store
             .get(&path)
@@ -392,32 +418,57 @@ async fn prune(store: &dyn ObjectStore, prefix: &Path, keep: usize) -> Result<us
             .map_err(|e| error(format!("cannot read `{path}`"), e))?;
         Ok::<Vec<String>, UploadError>(crate::json::strings(&String::from_utf8_lossy(&bytes)))
     };
-    let mut keep_keys = std::collections::HashSet::new();
+    let mut keep_keys: std::collections::HashSet<String> = newest.into_iter().collect();
     for path in kept {
         keep_keys.extend(read(path.clone()).await?);
     }
-    let mut deleted = 0;
+    let mut names = std::collections::BTreeSet::new();
     for path in old {
         for key in read(path.clone()).await? {
-            if keep_keys.contains(&key) {
+            if keep_keys.contains(&key) || names.contains(&key) {
                 continue;
             }
-            let object = key
-                .split('/')
-                .fold(prefix.clone(), |p, part| p.clone().join(part));
-            match store.delete(&object).await {
-                Ok(()) => deleted += 1,
+            // Only what is there: a store deletes a missing key without complaint, and a dry
+            // run must name what the real run deletes.
+            match store.head(&object_path(prefix, &key)).await {
+                Ok(_) => {
+                    names.insert(key);
+                }
                 Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(error(format!("cannot delete `{object}`"), e)),
+                Err(e) => return Err(error(format!("cannot look up `{key}`"), e)),
             }
-            keep_keys.insert(key);
         }
+    }
+    Ok((names.into_iter().collect(), old.to_vec()))
+}
+
+/// Deletes what [`prune_plan`] names, objects then records; returns the objects' names.
+async fn prune(
+    store: &dyn ObjectStore,
+    prefix: &Path,
+    keep: usize,
+) -> Result<Vec<String>, UploadError> {
+    let (names, records) = prune_plan(store, prefix, keep, None).await?;
+    for name in &names {
+        let object = object_path(prefix, name);
+        match store.delete(&object).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(error(format!("cannot delete `{object}`"), e)),
+        }
+    }
+    for path in records {
         store
-            .delete(path)
+            .delete(&path)
             .await
             .map_err(|e| error(format!("cannot delete `{path}`"), e))?;
     }
-    Ok(deleted)
+    Ok(names)
+}
+
+/// The object of `name` (`/`-separated) under `prefix`.
+fn object_path(prefix: &Path, name: &str) -> Path {
+    name.split('/')
+        .fold(prefix.clone(), |path, part| path.clone().join(part))
 }
 
 impl Bundle {
