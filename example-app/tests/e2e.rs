@@ -332,6 +332,86 @@ async fn reload_mode_follows_the_folder_and_announces_changes() {
     assert_eq!(parts.status, 404);
 }
 
+/// Live reload announces content changes only, one per save: a read of a file (by a tool, or by
+/// the server answering the page's requests) announces nothing, a save announces one change,
+/// and so does an editor's save that writes a temporary file and renames it over the file.
+#[cfg(feature = "reload")]
+#[tokio::test]
+async fn live_reload_announces_one_change_per_save_and_none_for_reads() {
+    use tokio::io::AsyncWriteExt as _;
+
+    let folder = tempfile::tempdir().unwrap();
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static"),
+        folder.path(),
+    );
+    let app = App::start_with(&[("KILN_STATIC_FOLDER", folder.path())]).await;
+    let mut events = TcpStream::connect(&app.addr).await.unwrap();
+    events
+        .write_all(
+            format!(
+                "GET /static/__kiln/reload HTTP/1.1\r\nhost: {}\r\naccept: text/event-stream\r\n\r\n",
+                app.addr
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    read_until(&mut events, ": kiln live reload", Duration::from_secs(10)).await;
+    let quiet = Duration::from_millis(700);
+
+    // Reads: a tool reading the file, and the page and its stylesheet served (the server reads
+    // the files it serves, the first time and after each change).
+    let site_css = folder.path().join("css/site.css");
+    let original = std::fs::read_to_string(&site_css).unwrap();
+    let (_, page) = app.get("/", &[]).await;
+    let page = String::from_utf8(page.to_vec()).unwrap();
+    let (parts, _) = app
+        .get(attr(&page, "rel=\"stylesheet\"", "href"), &[])
+        .await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(
+        changes(&mut events, quiet).await,
+        0,
+        "reads are not changes"
+    );
+
+    // A save: one change, whichever steps the write took.
+    std::fs::write(&site_css, format!("{original}\n/* one */\n")).unwrap();
+    assert_eq!(changes(&mut events, Duration::from_millis(1500)).await, 1);
+    // Serving the page again after the change reads the file again: still nothing.
+    let (_, page) = app.get("/", &[]).await;
+    let page = String::from_utf8(page.to_vec()).unwrap();
+    app.get(attr(&page, "rel=\"stylesheet\"", "href"), &[])
+        .await;
+    assert_eq!(
+        changes(&mut events, quiet).await,
+        0,
+        "a reload's own requests"
+    );
+
+    // An editor's atomic save: a temporary file written beside it, renamed over it.
+    let tmp = folder.path().join("css/.site.css.swp");
+    std::fs::write(&tmp, format!("{original}\n/* two */\n")).unwrap();
+    std::fs::rename(&tmp, &site_css).unwrap();
+    assert_eq!(changes(&mut events, Duration::from_millis(1500)).await, 1);
+}
+
+/// How many change messages `stream` carries within `window`.
+#[cfg(feature = "reload")]
+async fn changes(stream: &mut TcpStream, window: Duration) -> usize {
+    use tokio::io::AsyncReadExt as _;
+    let deadline = tokio::time::Instant::now() + window;
+    let mut buf = vec![0u8; 4096];
+    let mut seen = String::new();
+    while let Ok(read) = tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+        let n = read.unwrap();
+        assert!(n > 0, "the stream closed: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    seen.matches("data: change").count()
+}
+
 /// Reads `stream` until what was read contains `needle`; panics after `limit`.
 #[cfg(feature = "reload")]
 async fn read_until(stream: &mut TcpStream, needle: &str, limit: Duration) -> String {

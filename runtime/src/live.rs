@@ -2,9 +2,11 @@
 //! themselves when a file in the bundle's folder changes.
 //!
 //! The service answers `GET <prefix>/__kiln/reload` with a Server-Sent Events stream. The folder
-//! is watched by `notify` (its events debounced by `notify-debouncer-mini`, so a save that writes
-//! a file in several steps is one change), from the first such request on; each change sends one
-//! `data:` message to every open stream. The script reloads the page on a message, and also when
+//! is watched by `notify` from the first such request on. Only content changes count (a file
+//! created, written, renamed or removed; not opened or read, which the service itself does), and
+//! a burst of them is one change once it has been quiet for 100 ms (an editor's save that writes
+//! a temporary file and renames it is one); each change sends one `data:` message to every open
+//! stream. The script reloads the page on a message, and also when
 //! the stream opens again after it was lost (the server restarted after a code change).
 
 use std::path::Path;
@@ -16,8 +18,8 @@ use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use http_body::{Body, Frame};
-use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify::event::{EventKind, ModifyKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::bundle::Bundle;
 use crate::service::AssetBody;
@@ -62,7 +64,7 @@ pub(crate) fn script_of(bundle: &'static Bundle) -> Option<&'static str> {
 /// The open streams of one bundle, and the watcher that feeds them.
 struct Hub {
     subscribers: Mutex<Vec<Weak<Subscriber>>>,
-    watcher: Mutex<Option<Debouncer<RecommendedWatcher>>>,
+    watcher: Mutex<Option<RecommendedWatcher>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -139,22 +141,8 @@ impl Hub {
 
         let mut watcher = self.watcher.lock().unwrap_or_else(|e| e.into_inner());
         if watcher.is_none() {
-            let hub = Arc::downgrade(self);
-            let started = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| {
-                if let (Ok(events), Some(hub)) = (result, hub.upgrade())
-                    && !events.is_empty()
-                {
-                    hub.broadcast();
-                }
-            })
-            .and_then(|mut debouncer| {
-                debouncer
-                    .watcher()
-                    .watch(folder, RecursiveMode::Recursive)?;
-                Ok(debouncer)
-            });
-            match started {
-                Ok(debouncer) => *watcher = Some(debouncer),
+            match self.watch(folder) {
+                Ok(started) => *watcher = Some(started),
                 Err(error) => eprintln!(
                     "kiln: live reload cannot watch {}: {error}",
                     folder.display()
@@ -162,6 +150,35 @@ impl Hub {
             }
         }
         subscriber
+    }
+
+    /// Watches `folder`: content changes go to a thread that waits for them to stop for
+    /// [`DEBOUNCE`], then tells every stream once. The thread ends with the watcher.
+    fn watch(self: &Arc<Self>, folder: &Path) -> notify::Result<RecommendedWatcher> {
+        let (changes, changed) = std::sync::mpsc::channel::<()>();
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                if event.is_ok_and(|event| is_content_change(&event.kind)) {
+                    let _ = changes.send(());
+                }
+            })?;
+        watcher.watch(folder, RecursiveMode::Recursive)?;
+        let hub = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("kiln-live-reload".into())
+            .spawn(move || {
+                // One message per burst: a save that writes in several steps, or writes a
+                // temporary file and renames it, is one change.
+                while changed.recv().is_ok() {
+                    while changed.recv_timeout(DEBOUNCE).is_ok() {}
+                    match hub.upgrade() {
+                        Some(hub) => hub.broadcast(),
+                        None => return,
+                    }
+                }
+            })
+            .map_err(notify::Error::io)?;
+        Ok(watcher)
     }
 
     fn broadcast(&self) {
@@ -173,6 +190,20 @@ impl Hub {
             }
             None => false,
         });
+    }
+}
+
+/// Whether an event changes what the folder holds: a file created, written, renamed or removed.
+/// Opening, reading or closing a file is not (the service reads the files it serves: a reload
+/// would cause the next), and neither is a change of permissions or times alone.
+fn is_content_change(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(_) | EventKind::Other => false,
+        // A backend that cannot tell (a polling watcher) says `Any`.
+        EventKind::Any => true,
     }
 }
 
