@@ -83,22 +83,50 @@ fn get(port: u16, path: &str, accept: &str) -> (String, String, Vec<u8>) {
     (status, head, raw[split + 4..].to_vec())
 }
 
+/// The values of every `name:` line of a response head (lower-cased, as [`get`] returns it).
+fn values<'a>(head: &'a str, name: &str) -> Vec<&'a str> {
+    head.lines()
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(n, _)| n.trim() == name)
+        .map(|(_, v)| v.trim())
+        .collect()
+}
+
+/// The README's nginx configuration, exactly as written there, with its root replaced by `root`
+/// (and its `brotli_static` line dropped where the module is not installed, as it says).
+fn readme_location(root: &Path, brotli: bool) -> String {
+    const README: &str = include_str!("../README.md");
+    let start = README
+        .find("```nginx\n")
+        .expect("the README has an nginx block")
+        + 9;
+    let block = &README[start..];
+    let block = &block[..block.find("```").expect("the nginx block ends")];
+    assert!(block.contains("root /srv/www;"), "{block}");
+    block
+        .replace("root /srv/www;", &format!("root {};", root.display()))
+        .lines()
+        .filter(|line| brotli || !line.contains("brotli_static"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Starts nginx on `port` with the README's configuration, serving `root/static/` at `/static/`.
 fn start(nginx: &Path, root: &Path, tmp: &Path, port: u16) -> (Nginx, bool) {
     let module = Path::new("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so");
     let brotli = module.exists();
     let conf = format!(
         "worker_processes 1;\ndaemon off;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\n\
          {load}\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  \
-         include /etc/nginx/mime.types;\n  server {{\n    listen 127.0.0.1:{port};\n    \
-         location /static/ {{ alias {root}/; gzip_static on; {brotli_static} }}\n  }}\n}}\n",
+         include /etc/nginx/mime.types;\n  server {{\n    listen 127.0.0.1:{port};\n\
+         {location}\n  }}\n}}\n",
         tmp = tmp.display(),
-        root = root.display(),
         load = if brotli {
             format!("load_module {};", module.display())
         } else {
             String::new()
         },
-        brotli_static = if brotli { "brotli_static on;" } else { "" },
+        location = readme_location(root, brotli),
     );
     let path = tmp.join("nginx.conf");
     std::fs::write(&path, conf).unwrap();
@@ -154,10 +182,11 @@ fn nginx_serves_the_export_byte_for_byte() {
             ..kiln_bake::Config::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder))
         };
         let baked = kiln_bake::bake(&config).unwrap();
-        // What `kiln export` writes: the folder baked in memory, exported by the runtime.
+        // What `kiln export` writes: the folder baked in memory, exported by the runtime, into
+        // `static/` under the root the README's configuration names.
         kiln::Bundle::from_baked(&baked, "/static")
             .unwrap()
-            .export(&root)
+            .export(root.join("static"))
             .unwrap();
         let port = free_port();
         let (_server, brotli) = start(&nginx, &root, tmp.path(), port);
@@ -176,9 +205,24 @@ fn nginx_serves_the_export_byte_for_byte() {
                     let headers = [("accept-encoding", encoding)];
                     runtime.block_on(crate::util::send(bundle.service(), "GET", &path, &headers))
                 };
-                let (status, _, body) = get(port, &url, "identity");
+                let (status, head, body) = get(port, &url, "identity");
                 assert!(status.contains(" 200 "), "{url}: {status}");
                 assert_eq!(body, form.bytes(), "{url}");
+                // Exactly one Cache-Control, Kiln's own for the name, and nosniff.
+                let cache_control = match name == asset.fingerprinted_path() {
+                    true => "public, max-age=31536000, immutable",
+                    false => "no-cache",
+                };
+                assert_eq!(
+                    values(&head, "cache-control"),
+                    [cache_control],
+                    "{url}: {head}"
+                );
+                assert_eq!(
+                    values(&head, "x-content-type-options"),
+                    ["nosniff"],
+                    "{url}"
+                );
                 assert_eq!(
                     &ours("identity").body[..],
                     &body[..],
@@ -201,6 +245,12 @@ fn nginx_serves_the_export_byte_for_byte() {
                     assert!(
                         head.contains(&format!("content-encoding: {token}")),
                         "{url}: {head}"
+                    );
+                    assert_eq!(values(&head, "cache-control").len(), 1, "{url}: {head}");
+                    assert_eq!(
+                        values(&head, "x-content-type-options"),
+                        ["nosniff"],
+                        "{url}"
                     );
                     let reply = ours(token);
                     assert_eq!(reply.header("content-encoding"), token, "{url}");
