@@ -1,14 +1,18 @@
 //! `kiln::asset!(Static, "css/app.css")`: a fingerprinted URL checked at compile time.
 //!
 //! A function-like macro cannot see the `#[kiln(...)]` attributes of the type it is given, so the
-//! check is done by the type itself: the derive lists the bundle's paths in two hidden constants,
+//! check is done by the type itself: the derive lists the bundle's paths in a hidden constant,
 //! and the expansion finds the path among them in a `const` (no lookup by string at run time). A
 //! path that is not there makes that `const` fail to evaluate, with a message this macro wrote.
 //!
 //! To make that message say "did you mean", this macro needs the bundle's paths itself. Each
 //! derive records where its folder is in a registry in Kiln's cache (by struct name), and this
-//! macro walks that folder with the same filter. The registry only improves the message: the
-//! `const` alone decides, so a stale or missing registry can never fail a correct path.
+//! macro walks that folder with the same filter. When the registry has this crate's bundle and
+//! the path is not in its folder, the macro reports it itself: one error at the string, with the
+//! hint, and an expression that type-checks, so rustc adds nothing to it. Otherwise (no record
+//! of this crate yet) the `const` decides, and rustc's report of its failed evaluation carries
+//! the same message. A derive that failed (a wrong `folder`) says so in the constant, and the
+//! `const` then does not fail: the derive's error is the only one.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -57,7 +61,7 @@ pub(crate) fn expand(input: &Input) -> TokenStream {
         // `/static/css/app.css` (a URL) or `/css/app.css`: suggest the path in the folder.
         let trimmed = written.trim_start_matches('/');
         let without_prefix = trimmed.split_once('/').map(|(_, rest)| rest);
-        let known = known_paths(&name);
+        let (known, _) = known_paths(&name);
         let fixed = match without_prefix {
             Some(rest)
                 if !known.iter().any(|p| p == trimmed) && known.iter().any(|p| p == rest) =>
@@ -75,25 +79,31 @@ pub(crate) fn expand(input: &Input) -> TokenStream {
         )
         .to_compile_error();
     }
-    let message = missing_message(&name, &written);
+    let (known, local) = known_paths(&name);
+    let message = missing_message(&name, &written, &known);
+    // An empty list is a folder the registry could not walk (a wrong `folder`, whose derive
+    // reports it): the `const` decides then.
+    if local && !known.is_empty() && !known.contains(&written) {
+        return quote_spanned! {span=>
+            {
+                ::core::compile_error!(#message);
+                <#ty as ::kiln::Embed>::bundle().asset_url(0, #path)
+            }
+        };
+    }
     quote_spanned! {span=>
         {
-            const __KILN_INDEX: usize = ::kiln::__private::index_of(
-                <#ty>::__KILN_PATHS,
-                <#ty>::__KILN_ENDS,
-                #path,
-                #message,
-            );
+            const __KILN_INDEX: usize =
+                ::kiln::__private::index_of(&<#ty>::__KILN_PATHS, #path, #message);
             <#ty as ::kiln::Embed>::bundle().asset_url(__KILN_INDEX, #path)
         }
     }
 }
 
 /// The compile error for `path` not being in the bundle of the struct `name`, with a "did you
-/// mean" when the registry knows the bundle's files.
-fn missing_message(name: &str, path: &str) -> String {
+/// mean" among `paths` (what the registry knows of the bundle's files).
+fn missing_message(name: &str, path: &str, paths: &[String]) -> String {
     let mut message = format!("kiln: `{path}` is not a file of the bundle `{name}`");
-    let paths = known_paths(name);
     // The usual case: the path is there, and the message will not be shown.
     if paths.iter().any(|p| p == path) {
         return message;
@@ -171,12 +181,12 @@ fn fnv(bytes: &[u8]) -> u64 {
 const WALK_REUSE: Duration = Duration::from_secs(5);
 
 /// The paths of the bundles of structs called `name`: those of this crate if the registry has
-/// any, else all.
-fn known_paths(name: &str) -> Vec<String> {
+/// any, else all; and whether they are this crate's.
+fn known_paths(name: &str) -> (Vec<String>, bool) {
     type Walks = HashMap<PathBuf, (Instant, Vec<String>)>;
     static WALKED: Mutex<Option<Walks>> = Mutex::new(None);
     let Ok(dir) = std::fs::read_dir(registry_dir(name)) else {
-        return Vec::new();
+        return (Vec::new(), false);
     };
     let entries: Vec<Entry> = dir
         .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
@@ -220,12 +230,16 @@ fn known_paths(name: &str) -> Vec<String> {
         }
         paths.extend(walk.1.iter().cloned());
     }
-    paths
+    (paths, local)
 }
 
-/// The hidden constants `asset!` reads: the bundle's paths, sorted, back to back, and where each
-/// ends.
-pub(crate) fn path_list<'a>(paths: impl IntoIterator<Item = &'a str>) -> TokenStream {
+/// The hidden constant `asset!` reads: the bundle's paths, sorted, back to back, where each
+/// ends, and whether the list is the bundle's (`false` next to a derive's compile error).
+pub(crate) fn path_list<'a>(
+    krate: &syn::Path,
+    paths: impl IntoIterator<Item = &'a str>,
+    complete: bool,
+) -> TokenStream {
     let mut paths: Vec<&str> = paths.into_iter().collect();
     paths.sort_unstable();
     let mut text = String::new();
@@ -236,8 +250,10 @@ pub(crate) fn path_list<'a>(paths: impl IntoIterator<Item = &'a str>) -> TokenSt
     }
     quote! {
         #[doc(hidden)]
-        pub const __KILN_PATHS: &'static str = #text;
-        #[doc(hidden)]
-        pub const __KILN_ENDS: &'static [u32] = &[#(#ends),*];
+        pub const __KILN_PATHS: #krate::__private::Paths = #krate::__private::Paths {
+            text: #text,
+            ends: &[#(#ends),*],
+            complete: #complete,
+        };
     }
 }

@@ -347,8 +347,13 @@ fn generate(
     };
 
     let paths = match source {
-        Source::Disk(_, paths) => crate::asset::path_list(paths.iter().map(String::as_str)),
-        _ => crate::asset::path_list(files.iter().map(|f| f.path.as_str())),
+        Source::Disk(_, paths) => {
+            crate::asset::path_list(krate, paths.iter().map(String::as_str), true)
+        }
+        Source::Empty => crate::asset::path_list(krate, [], false),
+        Source::Pack(..) => {
+            crate::asset::path_list(krate, files.iter().map(|f| f.path.as_str()), true)
+        }
     };
 
     // `cfg!` here is kiln-macros' own feature, which `kiln/axum` turns on.

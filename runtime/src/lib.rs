@@ -361,11 +361,26 @@ pub mod __private {
     #[cfg(feature = "reload")]
     pub use crate::source::disk::DiskOptions;
 
-    /// The position of `path` in a derive's sorted list of paths (`paths` back to back, `ends`
-    /// where each ends), at compile time: `kiln::asset!` evaluates it in a `const`, so a path
-    /// not in the bundle fails the build with `missing` as the message.
-    pub const fn index_of(paths: &str, ends: &[u32], path: &str, missing: &'static str) -> usize {
-        let (paths, path) = (paths.as_bytes(), path.as_bytes());
+    /// A derive's sorted list of paths, which `kiln::asset!` looks a path up in at compile time.
+    #[derive(Debug)]
+    pub struct Paths {
+        /// The paths, back to back.
+        pub text: &'static str,
+        /// Where each ends in `text`.
+        pub ends: &'static [u32],
+        /// Whether this is the bundle's list: `false` next to the derive's compile error, which
+        /// is then the only error (the lookups do not fail too).
+        pub complete: bool,
+    }
+
+    /// The position of `path` in a derive's sorted list of paths, at compile time: `kiln::asset!`
+    /// evaluates it in a `const`, so a path not in the bundle fails the build with `missing` as
+    /// the message (unless the derive failed: its own error says what is wrong).
+    pub const fn index_of(list: &Paths, path: &str, missing: &'static str) -> usize {
+        if !list.complete {
+            return 0;
+        }
+        let (paths, ends, path) = (list.text.as_bytes(), list.ends, path.as_bytes());
         let (mut low, mut high) = (0, ends.len());
         while low < high {
             let mid = low + (high - low) / 2;
