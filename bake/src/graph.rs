@@ -18,23 +18,41 @@ use crate::{
 /// A reference Kiln could not rewrite: it names no file of the bundle, or it is part of a cycle of
 /// `@import`s (whose files cannot each carry the other's fingerprint).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Dangling {
     /// The referring file, relative to the folder.
     pub file: String,
+    /// The line of the file the reference is on, from 1 (`None` for a cycle, which is no one
+    /// place).
+    pub line: Option<usize>,
     /// The URL as written.
     pub url: String,
     /// Why it was left as written.
     pub why: String,
+    /// A path of the bundle close to the one the reference names, when it names a missing file:
+    /// the "did you mean".
+    pub suggestion: Option<String>,
 }
 
 impl std::fmt::Display for Dangling {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "`{}` refers to `{}`, but {}",
-            self.file, self.url, self.why
-        )
+        write!(f, "`{}`", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, " line {line}")?;
+        }
+        write!(f, " refers to `{}`, but {}", self.url, self.why)?;
+        if let Some(close) = &self.suggestion {
+            write!(f, "; did you mean `{close}`?")?;
+        }
+        Ok(())
     }
+}
+
+/// The line of byte `at` in the file at `source`, from 1: read again only for a dangling
+/// reference, which is rare.
+fn line_of(source: &std::path::Path, at: usize) -> Option<usize> {
+    let bytes = fs::read(source).ok()?;
+    Some(1 + bytes.get(..at)?.iter().filter(|&&b| b == b'\n').count())
 }
 
 /// One reference of a file, resolved.
@@ -69,10 +87,20 @@ pub(crate) fn rewrite_all(
                         insert_at,
                     }),
                     Resolution::External => {}
+                    Resolution::Missing(target) => dangling.push(Dangling {
+                        file: file.path.clone(),
+                        line: line_of(&file.source, reference.span.start),
+                        why: format!("the bundle has no file `{target}`"),
+                        suggestion: crate::closest(&target, files.iter().map(|f| f.path.as_str()))
+                            .map(str::to_owned),
+                        url: reference.url,
+                    }),
                     Resolution::Unresolved(why) => dangling.push(Dangling {
                         file: file.path.clone(),
+                        line: line_of(&file.source, reference.span.start),
                         url: reference.url,
                         why,
+                        suggestion: None,
                     }),
                 }
             }
@@ -116,6 +144,8 @@ pub(crate) fn rewrite_all(
                             .collect();
                         dangling.push(Dangling {
                             file: files[node].path.clone(),
+                            line: None,
+                            suggestion: None,
                             url: files[target].path.clone(),
                             why: format!(
                                 "the files refer to each other in a cycle ({}), so their \
@@ -482,8 +512,9 @@ mod tests {
                 problems[0].contains("cycle (css/loop-a.css -> css/loop-b.css -> css/loop-a.css)"),
                 "{problems:#?}"
             );
+            // Where it is, and what it resolves to.
             assert!(
-                problems[1].starts_with("`css/loop-b.css` refers to `nope.png`"),
+                problems[1].starts_with("`css/loop-b.css` line 1 refers to `nope.png`, but the bundle has no file `css/nope.png`"),
                 "{problems:#?}"
             );
         }

@@ -42,8 +42,8 @@ pub use crate::error::{Error, Origin};
 pub use crate::graph::Dangling;
 pub use crate::media::{content_type, is_precompressed_type};
 pub use crate::names::{
-    FINGERPRINT_LEN, content_hash, fingerprint, integrity, normalise_prefix, unfingerprint,
-    url_encode,
+    FINGERPRINT_LEN, closest, content_hash, fingerprint, integrity, normalise_prefix,
+    unfingerprint, url_encode,
 };
 pub use crate::pack::{Pack, PackOptions, write_pack};
 pub use crate::refs::{

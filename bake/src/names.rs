@@ -198,3 +198,20 @@ mod tests {
         assert_eq!(url_encode("a+b@c=d.js"), "a+b@c=d.js");
     }
 }
+
+/// The name among `known` closest to `written`, if it is close enough to be a typo of it (an edit
+/// distance of at most a third of the longer name, or one a prefix of the other): the "did you
+/// mean" of attribute keys, codecs, `asset!` paths and dangling references.
+pub fn closest<'a>(written: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let written = written.to_lowercase();
+    known
+        .into_iter()
+        .map(|name| (strsim::damerau_levenshtein(&written, name), name))
+        .filter(|&(distance, name)| {
+            let prefix =
+                written.len() >= 2 && (name.starts_with(&written) || written.starts_with(name));
+            prefix || distance <= (name.len().max(written.len()) / 3).max(1)
+        })
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, name)| name)
+}

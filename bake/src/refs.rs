@@ -242,8 +242,11 @@ pub enum Resolution {
     /// Not Kiln's to rewrite: a data URI, an absolute or protocol-relative URL, a fragment, or a
     /// path outside the bundle's prefix.
     External,
-    /// A relative reference to a file the bundle does not have (or cannot name); the text says
-    /// why.
+    /// A reference to a path of the bundle's folder that no file of the bundle has: the path it
+    /// resolves to (`img/logo.png`).
+    Missing(String),
+    /// A relative reference the bundle cannot name (out of the folder, a folder, an unreadable
+    /// path, a name Kiln cannot rewrite); the text says why.
     Unresolved(String),
 }
 
@@ -310,7 +313,7 @@ pub fn resolve(
     }
     let target = segments.join("/");
     if !exists(&target) {
-        return Resolution::Unresolved("the bundle has no such file".into());
+        return Resolution::Missing(target);
     }
 
     // Where the fingerprint goes in the name as written: before its last extension, as
@@ -522,7 +525,11 @@ mod tests {
                 "{external}"
             );
         }
-        for unresolved in ["../../a.png", "nope.png", "../img/", "%ff.png"] {
+        assert_eq!(
+            resolved("css/x.css", "../img/nope.png"),
+            Resolution::Missing("img/nope.png".into())
+        );
+        for unresolved in ["../../a.png", "../img/", "%ff.png"] {
             assert!(
                 matches!(resolved("css/x.css", unresolved), Resolution::Unresolved(_)),
                 "{unresolved}"

@@ -186,11 +186,33 @@ fn check_fails_on_a_dangling_reference_and_passes_a_clean_folder() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(
-            "error: `css/app.css` refers to `../img/missing.png`, but the bundle has no such file"
+            "error: `css/app.css` line 15 refers to `../img/missing.png`, but the bundle has no \
+             file `img/missing.png`"
         ),
         "{text}"
     );
     assert!(text.contains("1 problem in 10 files"), "{text}");
+
+    // A near miss gets a "did you mean".
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(folder.path().join("img")).unwrap();
+    std::fs::create_dir_all(folder.path().join("css")).unwrap();
+    std::fs::write(folder.path().join("img/logo.png"), [0x89, b'P', b'N', b'G']).unwrap();
+    std::fs::write(
+        folder.path().join("css/site.css"),
+        "body {}\n\n.logo { background: url(../imgs/logo.png) }\n",
+    )
+    .unwrap();
+    let out = kiln(&["check", folder.path().to_str().unwrap()], cache.path());
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "error: `css/site.css` line 3 refers to `../imgs/logo.png`, but the bundle has no \
+             file `imgs/logo.png`; did you mean `img/logo.png`?"
+        ),
+        "{text}"
+    );
 
     let out = kiln(
         &["check", fixture("../example-app/static").to_str().unwrap()],

@@ -52,23 +52,8 @@ fn codec_names() -> impl Iterator<Item = &'static str> + Clone {
     Encoding::names().chain(std::iter::once("none"))
 }
 
-/// The name among `known` closest to what was written, if it is close enough to be a typo.
-pub(crate) fn closest<'a>(
-    written: &str,
-    known: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let written = written.to_lowercase();
-    known
-        .into_iter()
-        .map(|name| (strsim::damerau_levenshtein(&written, name), name))
-        .filter(|&(distance, name)| {
-            let prefix =
-                written.len() >= 2 && (name.starts_with(&written) || written.starts_with(name));
-            prefix || distance <= (name.len().max(written.len()) / 3).max(1)
-        })
-        .min_by_key(|&(distance, _)| distance)
-        .map(|(_, name)| name)
-}
+/// The name among `known` closest to what was written (kiln-bake's one measure of a typo).
+pub(crate) use kiln_bake::closest;
 
 /// `unknown {what} `name`; did you mean `x`?` or `unknown {what} `name`; expected {expected}`.
 fn unknown<'a>(
