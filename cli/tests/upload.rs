@@ -411,3 +411,75 @@ fn a_dry_run_names_what_the_real_run_does() {
     assert!(again.sent.is_empty(), "{again:?}");
     assert_eq!(again.pruned, ["app.cccccccccccc.css"]);
 }
+
+/// Each failure a user can fix is one line that names the cause and the fix, at once: no
+/// credentials, a bucket that does not exist, a store that cannot be reached (after Kiln's own
+/// attempts only: the storage library's retries are off).
+#[test]
+fn upload_failures_say_what_is_wrong() {
+    let Some(moto) = Moto::start() else {
+        assert!(
+            std::env::var_os("KILN_REQUIRE_MOTO").is_none(),
+            "KILN_REQUIRE_MOTO is set but moto's server is not installed"
+        );
+        eprintln!("skipped: moto's S3 server is not installed (pip install \"moto[server]\")");
+        return;
+    };
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/graph");
+    let cache = tempfile::tempdir().unwrap();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run = |url: &str, endpoint: &str, credentials: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kiln"));
+        command
+            .args(["upload", folder.to_str().unwrap(), url])
+            .env("KILN_CACHE_DIR", cache.path())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", endpoint)
+            // The instance metadata service, which the client asks without keys, is looked for
+            // on a closed port of this machine: no traffic leaves it.
+            .env(
+                "AWS_METADATA_ENDPOINT",
+                format!("http://127.0.0.1:{closed}"),
+            )
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE");
+        if credentials {
+            command
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test");
+        }
+        let started = Instant::now();
+        let output = command.output().expect("run kiln");
+        assert!(!output.status.success(), "{}", stdout(&output));
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("kiln: ")).collect();
+        assert_eq!(errors.len(), 1, "{stderr}");
+        (errors[0].to_owned(), started.elapsed())
+    };
+    let s3 = format!("s3://{BUCKET}/static");
+
+    let (message, took) = run(&s3, &moto.endpoint(), false);
+    assert!(
+        message.contains("no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+        "{message}"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+
+    let (message, _) = run("s3://no-such-bucket/static", &moto.endpoint(), true);
+    assert!(
+        message.contains("bucket `no-such-bucket` does not exist"),
+        "{message}"
+    );
+    assert!(!message.contains("<?xml"), "{message}");
+
+    let (message, took) = run(&s3, &format!("http://127.0.0.1:{closed}"), true);
+    assert!(message.contains("cannot reach the store"), "{message}");
+    // Four attempts, 0.2 + 0.4 + 0.8 s apart: not the storage library's ten retries on top.
+    assert!(took < Duration::from_secs(6), "{took:?}");
+}

@@ -106,15 +106,26 @@ pub struct Uploaded {
 pub struct UploadError {
     what: String,
     source: Option<object_store::Error>,
+    /// What the failure means and what to do, when Kiln recognises it: shown in place of the
+    /// store's own message (which stays available as the error's source).
+    cause: Option<String>,
+}
+
+impl UploadError {
+    /// Whether retrying cannot help: no credentials, no bucket, access denied, a bad URL.
+    fn is_permanent(&self) -> bool {
+        self.cause.is_some() || self.source.is_none()
+    }
 }
 
 impl std::fmt::Display for UploadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.what)?;
-        if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
+        match (&self.cause, &self.source) {
+            (Some(cause), _) => write!(f, ": {cause}"),
+            (None, Some(source)) => write!(f, ": {source}"),
+            (None, None) => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -127,7 +138,81 @@ impl std::error::Error for UploadError {
 fn error(what: impl Into<String>, source: object_store::Error) -> UploadError {
     UploadError {
         what: what.into(),
+        cause: explain(&source),
         source: Some(source),
+    }
+}
+
+/// What a store's error means, in one line with the fix, for the failures a user can act on;
+/// `None` for others (a network error worth retrying, say), shown as the store words them.
+fn explain(error: &object_store::Error) -> Option<String> {
+    // The stores' errors are words and status codes, not types: read them as such.
+    let text = format!("{error:?} {error}");
+    let has = |needle: &str| text.contains(needle);
+    // Without keys, the AWS client asks the instance metadata service, which answers nowhere
+    // but on a cloud machine.
+    let metadata = has("/latest/api/token") || has("/latest/meta-data") || has("169.254.170.2");
+    if metadata || has("credential") && !has("Signature") {
+        return Some(
+            "no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or run with \
+             an instance, container or web-identity role; GOOGLE_SERVICE_ACCOUNT for gs://, \
+             AZURE_STORAGE_ACCOUNT_KEY for az://)"
+                .into(),
+        );
+    }
+    if has("NoSuchBucket") || has("ContainerNotFound") || has("bucket does not exist") {
+        let bucket = text
+            .split("<BucketName>")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .unwrap_or("the bucket");
+        return Some(format!(
+            "bucket `{bucket}` does not exist: create it, or check the URL (and AWS_ENDPOINT_URL)"
+        ));
+    }
+    if has("InvalidAccessKeyId") || has("SignatureDoesNotMatch") {
+        return Some(
+            "the store refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                .into(),
+        );
+    }
+    if has("AccessDenied") || has("403 Forbidden") {
+        return Some(
+            "access denied: the credentials may not write to this bucket and prefix (they need \
+             PutObject, GetObject, ListBucket and, for --prune, DeleteObject)"
+                .into(),
+        );
+    }
+    None
+}
+
+/// What a failure that retrying did not cure most likely is, for the last attempt's message.
+fn explain_lasting(error: &object_store::Error) -> Option<String> {
+    let text = format!("{error:?} {error}");
+    let unreachable = [
+        "error sending request",
+        "Connection refused",
+        "dns error",
+        "timed out",
+    ];
+    unreachable
+        .iter()
+        .any(|needle| text.contains(needle))
+        .then(|| {
+            let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+            format!(
+                "cannot reach the store{}: check the URL, AWS_ENDPOINT_URL and the network",
+                endpoint.map_or_else(String::new, |e| format!(" at `{e}`"))
+            )
+        })
+}
+
+/// Object stores retry by themselves; Kiln's attempts (see [`UploadOptions::attempts`]) are the
+/// one retry policy, so theirs is off.
+fn no_retries() -> object_store::RetryConfig {
+    object_store::RetryConfig {
+        max_retries: 0,
+        ..object_store::RetryConfig::default()
     }
 }
 
@@ -139,6 +224,7 @@ pub fn open(url: &str) -> Result<(Box<dyn ObjectStore>, Path), UploadError> {
     let parsed = url::Url::parse(url).map_err(|e| UploadError {
         what: format!("`{url}` is not a URL ({e}); expected e.g. s3://bucket/prefix"),
         source: None,
+        cause: None,
     })?;
     let mut options: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| {
@@ -157,8 +243,46 @@ pub fn open(url: &str) -> Result<(Box<dyn ObjectStore>, Path), UploadError> {
         options.push(("aws_allow_http".into(), "true".into()));
         options.push(("allow_http".into(), "true".into()));
     }
-    object_store::parse_url_opts(&parsed, options)
-        .map_err(|e| error(format!("cannot open `{url}`"), e))
+    let opened = (|| -> Result<_, object_store::Error> {
+        let (scheme, path) = object_store::ObjectStoreScheme::parse(&parsed)?;
+        let path = Path::parse(path)?;
+        Ok(cloud(scheme, &parsed, &options)?.map(|store| (store, path)))
+    })();
+    match opened {
+        Ok(Some(opened)) => Ok(opened),
+        Ok(None) => object_store::parse_url_opts(&parsed, options),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| error(format!("cannot open `{url}`"), e))
+}
+
+/// The cloud store at `url`, built with `options` and without retries of its own; `None` for
+/// other schemes (a local folder, memory).
+fn cloud(
+    scheme: object_store::ObjectStoreScheme,
+    url: &url::Url,
+    options: &[(String, String)],
+) -> Result<Option<Box<dyn ObjectStore>>, object_store::Error> {
+    use object_store::ObjectStoreScheme as Scheme;
+    /// Builds `$builder` from `url` and the options it understands.
+    macro_rules! build {
+        ($builder:ty) => {{
+            let builder = options.iter().fold(
+                <$builder>::new().with_url(url.to_string()),
+                |builder, (key, value)| match key.to_ascii_lowercase().parse() {
+                    Ok(key) => builder.with_config(key, value.clone()),
+                    Err(_) => builder,
+                },
+            );
+            Some(Box::new(builder.with_retry(no_retries()).build()?) as Box<dyn ObjectStore>)
+        }};
+    }
+    Ok(match scheme {
+        Scheme::AmazonS3 => build!(object_store::aws::AmazonS3Builder),
+        Scheme::GoogleCloudStorage => build!(object_store::gcp::GoogleCloudStorageBuilder),
+        Scheme::MicrosoftAzure => build!(object_store::azure::MicrosoftAzureBuilder),
+        _ => None,
+    })
 }
 
 fn is_loopback(url: &url::Url) -> bool {
@@ -340,11 +464,17 @@ async fn put(
             Err(object_store::Error::NotImplemented { .. }) if with_attributes => {
                 with_attributes = false;
             }
-            Err(e) if attempt >= attempts => {
-                return Err(error(
-                    format!("cannot upload `{path}` (attempt {attempt})"),
-                    e,
-                ));
+            // No credentials, no bucket, no access: the same answer every time, so no retry.
+            Err(e) if attempt >= attempts || explain(&e).is_some() => {
+                let failed = error(format!("cannot upload `{path}`"), e);
+                return Err(match failed.is_permanent() {
+                    true => failed,
+                    false => UploadError {
+                        what: format!("{} (attempt {attempt} of {attempts})", failed.what),
+                        cause: failed.source.as_ref().and_then(explain_lasting),
+                        ..failed
+                    },
+                });
             }
             Err(_) => {
                 tokio::time::sleep(wait).await;
