@@ -132,7 +132,7 @@ impl BakeArgs {
                     })?;
                     if let (false, Some(feature)) = (codec.is_available(), codec.info().feature) {
                         return Err(format!(
-                            "this kiln was built without {codec}: `cargo install --path cli \
+                            "this kiln was built without {codec}: `cargo install --locked --path cli \
                              --features {feature}`"
                         ));
                     }
