@@ -119,24 +119,30 @@ impl Cache {
         Ok(path)
     }
 
-    /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
-    /// that a reader never sees a partial file.
+    /// [`write_atomically`] into the cache.
     pub(crate) fn write_atomically(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
-        static UNIQUE: AtomicU64 = AtomicU64::new(0);
-        let dir = path.parent().unwrap_or(&self.dir);
-        fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(
-            ".tmp-{}-{}-{}",
-            std::process::id(),
-            UNIQUE.fetch_add(1, Ordering::Relaxed),
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
-        ));
-        let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result
+        write_atomically(path, bytes)
     }
+}
+
+/// Writes `bytes` to `path` (creating its folder) through a temporary file in the same folder
+/// and a rename, so that a reader never sees a partial file and concurrent writers of the same
+/// bytes are harmless: the one atomic write of the build side (the cache, the derive's registry).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    static UNIQUE: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".tmp-{}-{}-{}",
+        std::process::id(),
+        UNIQUE.fetch_add(1, Ordering::Relaxed),
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
+    ));
+    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// The marker of an entry that was not compressed.

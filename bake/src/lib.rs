@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use crate::compress::{Cache, will_not_compress, worth_keeping};
+pub use crate::compress::{Cache, will_not_compress, worth_keeping, write_atomically};
 pub use crate::error::{Error, Origin};
 pub use crate::graph::Dangling;
 pub use crate::media::{content_type, is_precompressed_type};

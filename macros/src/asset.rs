@@ -159,14 +159,7 @@ pub(crate) fn register(name: &str, folder: &Path, include: &[String], exclude: &
     if std::fs::read_to_string(&file).is_ok_and(|old| old == entry) {
         return;
     }
-    let tmp = dir.join(format!(
-        ".tmp-{}-{:016x}",
-        std::process::id(),
-        fnv(bundle_id.as_bytes())
-    ));
-    let _ = std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(&tmp, &entry))
-        .and_then(|()| std::fs::rename(&tmp, &file));
+    let _ = kiln_bake::write_atomically(&file, entry.as_bytes());
 }
 
 /// FNV-1a: a stable name for a registry file (not a security boundary).
