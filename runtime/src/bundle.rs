@@ -161,21 +161,6 @@ impl Bundle {
         Some(self.url_of(&self.get(path)?))
     }
 
-    /// What `kiln::asset!` expands to: the URL of the asset at `index`, which the derive's list of
-    /// paths gave at compile time (no lookup by string in a baked bundle), or, for a bundle read
-    /// from disk, of `path` (which may have been deleted since: then its plain URL, which answers
-    /// 404).
-    #[doc(hidden)]
-    pub fn asset_url(&'static self, index: usize, path: &str) -> crate::AssetUrl {
-        let source = self.source();
-        let asset = source.listed(index, path);
-        let url = match &asset {
-            Some(asset) => self.url_of(asset),
-            None => Cow::Owned(source.plain_url(path)),
-        };
-        crate::AssetUrl::new(url, asset)
-    }
-
     /// The base URL: the one `set_base_url` set, else the environment variable's (read once),
     /// if any.
     pub(crate) fn base(&self) -> Option<Arc<str>> {

@@ -217,6 +217,21 @@ fn is_module(path: &str) -> bool {
 }
 
 impl Bundle {
+    /// What `kiln::asset!` expands to: the URL of the asset at `index`, which the derive's list of
+    /// paths gave at compile time (no lookup by string in a baked bundle), or, for a bundle read
+    /// from disk, of `path` (which may have been deleted since: then its plain URL, which answers
+    /// 404).
+    #[doc(hidden)]
+    pub fn asset_url(&'static self, index: usize, path: &str) -> AssetUrl {
+        let source = self.source();
+        let asset = source.listed(index, path);
+        let url = match &asset {
+            Some(asset) => self.url_of(asset),
+            None => Cow::Owned(source.plain_url(path)),
+        };
+        AssetUrl::new(url, asset)
+    }
+
     /// The [`AssetUrl`] of `path` (plain or fingerprinted): its URL (honouring the base URL) and
     /// the asset, for its tags. `kiln::asset!` gives the same, checked at compile time.
     pub fn resolve(&'static self, path: &str) -> Option<AssetUrl> {
