@@ -228,6 +228,7 @@ fn compress(files: &mut [BakedFile], config: &Config, stats: &mut Stats) -> Resu
             return Ok((variants, stats));
         }
         let mut bytes: Option<Vec<u8>> = None;
+        let trial = crate::Trial::new();
         for &codec in &config.codecs {
             if let Some(kept) = crate::cached_variant_of(config.cache.as_ref(), hash, codec, len) {
                 stats.cache_hits += 1;
@@ -242,7 +243,7 @@ fn compress(files: &mut [BakedFile], config: &Config, stats: &mut Stats) -> Resu
             }
             let bytes = bytes.as_deref().unwrap_or_default();
             variants.extend(crate::new_variant(
-                &file.path, bytes, hash, codec, config, &mut stats,
+                &file.path, bytes, hash, codec, config, &trial, &mut stats,
             )?);
         }
         Ok((variants, stats))

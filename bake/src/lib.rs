@@ -411,8 +411,10 @@ fn bake_file(source: &SourceFile, config: &Config) -> Result<(BakedFile, Stats),
     };
     let mut variants = Vec::new();
     if !bytes.is_empty() && !is_precompressed_type(&source.path) {
+        let trial = Trial::new();
         for &codec in codecs {
-            if let Some(variant) = variant(source, &bytes, &hash, codec, config, &mut stats)? {
+            let made = variant(source, &bytes, &hash, codec, config, &trial, &mut stats)?;
+            if let Some(variant) = made {
                 variants.push(variant);
             }
         }
@@ -493,6 +495,7 @@ fn variant(
     hash: &str,
     codec: Encoding,
     config: &Config,
+    trial: &Trial,
     stats: &mut Stats,
 ) -> Result<Option<Compressed>, Error> {
     let raw_len = bytes.len() as u64;
@@ -500,7 +503,21 @@ fn variant(
         stats.cache_hits += 1;
         return Ok(kept);
     }
-    new_variant(&source.path, bytes, hash, codec, config, stats)
+    new_variant(&source.path, bytes, hash, codec, config, trial, stats)
+}
+
+/// Whether one file's bytes will not compress ([`will_not_compress`]), decided on the first
+/// codec that needs to know and kept for the others: the trial runs once per file.
+pub(crate) struct Trial(std::cell::OnceCell<bool>);
+
+impl Trial {
+    pub(crate) fn new() -> Self {
+        Trial(std::cell::OnceCell::new())
+    }
+
+    fn refuses(&self, bytes: &[u8]) -> bool {
+        *self.0.get_or_init(|| will_not_compress(bytes))
+    }
 }
 
 /// [`cached_variant`] when there is a cache.
@@ -521,10 +538,11 @@ fn new_variant(
     hash: &str,
     codec: Encoding,
     config: &Config,
+    trial: &Trial,
     stats: &mut Stats,
 ) -> Result<Option<Compressed>, Error> {
     let raw_len = bytes.len() as u64;
-    if will_not_compress(bytes) {
+    if trial.refuses(bytes) {
         stats.refused += 1;
         if let Some(cache) = &config.cache {
             cache.refuse(hash, codec).map_err(|e| Error::Cache {
