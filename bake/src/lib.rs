@@ -45,7 +45,7 @@ pub use crate::names::{
     FINGERPRINT_LEN, closest, content_hash, fingerprint, integrity, normalise_prefix,
     unfingerprint, url_encode,
 };
-pub use crate::pack::{Pack, PackOptions, write_pack};
+pub use crate::pack::{Pack, PackOptions, record_texts, write_pack};
 pub use crate::refs::{
     Reference, ReferenceKind, Resolution, can_refer, insert_fingerprints, references, resolve,
 };

@@ -340,15 +340,9 @@ fn meta(
         );
         let url_path = url_encode(&file.fingerprinted);
         let mut len = 0;
-        for part in [
-            file.path.as_str(),
-            &file.fingerprinted,
-            &url_start,
-            &url_path,
-            &file.content_type,
-            &file.integrity,
-            &file.hash,
-        ] {
+        // The hash follows the texts the runtime's `Asset` keeps: its entity tags are made of it.
+        let parts = record_texts(file, &url_start, &url_path);
+        for part in parts.into_iter().chain([file.hash.as_str()]) {
             text.push_str(part);
             len += part.len();
             let end = u16::try_from(len).map_err(|_| too_large())?;
@@ -415,6 +409,25 @@ fn meta(
     out.extend_from_slice(&variants);
     out.extend_from_slice(&removals);
     Ok(out)
+}
+
+/// The texts of an asset, in the order the runtime's `Asset` keeps them back to back: its path,
+/// its fingerprinted path, where its URL starts (the prefix and a `/`), its URL's path
+/// (`url_encode`d fingerprinted path), its content type and its SRI string. The one layout of an
+/// asset's text, for the pack and for the runtime's assets made at run time.
+pub fn record_texts<'a>(
+    file: &'a BakedFile,
+    url_start: &'a str,
+    url_path: &'a str,
+) -> [&'a str; 6] {
+    [
+        &file.path,
+        &file.fingerprinted,
+        url_start,
+        url_path,
+        &file.content_type,
+        &file.integrity,
+    ]
 }
 
 fn put_u32(out: &mut Vec<u8>, n: u32) {

@@ -66,14 +66,10 @@ pub(crate) fn asset(file: &BakedFile, bytes: Vec<u8>, prefix: &str) -> Result<As
     let url_path = kiln_bake::url_encode(&file.fingerprinted);
     let mut text = String::new();
     let mut ends = [0u16; 6];
-    for (end, part) in ends.iter_mut().zip([
-        file.path.as_str(),
-        &file.fingerprinted,
-        &url_start,
-        &url_path,
-        &file.content_type,
-        &file.integrity,
-    ]) {
+    for (end, part) in ends
+        .iter_mut()
+        .zip(kiln_bake::record_texts(file, &url_start, &url_path))
+    {
         text.push_str(part);
         *end = u16::try_from(text.len()).map_err(|_| Error::TooLarge(file.source.clone()))?;
     }
