@@ -82,6 +82,20 @@ impl Moto {
         Some(moto)
     }
 
+    /// [`start`](Self::start), or `None` after saying the test is skipped: what every test does
+    /// without moto, unless `KILN_REQUIRE_MOTO` is set.
+    fn start_or_skip() -> Option<Moto> {
+        let moto = Moto::start();
+        if moto.is_none() {
+            assert!(
+                std::env::var_os("KILN_REQUIRE_MOTO").is_none(),
+                "KILN_REQUIRE_MOTO is set but moto's server is not installed"
+            );
+            eprintln!("skipped: moto's S3 server is not installed (pip install \"moto[server]\")");
+        }
+        moto
+    }
+
     fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -216,12 +230,7 @@ fn cut_off_proxy(upstream: u16, budget: u64) -> u16 {
 
 #[test]
 fn upload_to_a_local_s3_server() {
-    let Some(moto) = Moto::start() else {
-        assert!(
-            std::env::var_os("KILN_REQUIRE_MOTO").is_none(),
-            "KILN_REQUIRE_MOTO is set but moto's server is not installed"
-        );
-        eprintln!("skipped: moto's S3 server is not installed (pip install \"moto[server]\")");
+    let Some(moto) = Moto::start_or_skip() else {
         return;
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -417,12 +426,7 @@ fn a_dry_run_names_what_the_real_run_does() {
 /// attempts only: the storage library's retries are off).
 #[test]
 fn upload_failures_say_what_is_wrong() {
-    let Some(moto) = Moto::start() else {
-        assert!(
-            std::env::var_os("KILN_REQUIRE_MOTO").is_none(),
-            "KILN_REQUIRE_MOTO is set but moto's server is not installed"
-        );
-        eprintln!("skipped: moto's S3 server is not installed (pip install \"moto[server]\")");
+    let Some(moto) = Moto::start_or_skip() else {
         return;
     };
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/graph");

@@ -257,14 +257,7 @@ fn export_subcommand_writes_a_servable_folder() {
 #[cfg(feature = "reload")]
 #[tokio::test]
 async fn reload_mode_follows_the_folder_and_announces_changes() {
-    use tokio::io::AsyncWriteExt as _;
-
-    let folder = tempfile::tempdir().unwrap();
-    copy_dir(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static"),
-        folder.path(),
-    );
-    let app = App::start_with(&[("KILN_STATIC_FOLDER", folder.path())]).await;
+    let (folder, app) = app_on_a_copy().await;
 
     let (parts, page) = app.get("/", &[]).await;
     assert_eq!(parts.status, 200);
@@ -275,19 +268,7 @@ async fn reload_mode_follows_the_folder_and_announces_changes() {
     );
     let css = attr(&page, "rel=\"stylesheet\"", "href").to_owned();
 
-    // Open the event stream with a raw request, as a browser's EventSource does.
-    let mut events = TcpStream::connect(&app.addr).await.unwrap();
-    events
-        .write_all(
-            format!(
-                "GET /static/__kiln/reload HTTP/1.1\r\nhost: {}\r\naccept: text/event-stream\r\n\r\n",
-                app.addr
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-    let seen = read_until(&mut events, ": kiln live reload", Duration::from_secs(10)).await;
+    let (mut events, seen) = open_events(&app).await;
     assert!(seen.contains("text/event-stream"), "{seen}");
 
     // Edit the stylesheet: the stream says so, and the page links the new version.
@@ -338,26 +319,8 @@ async fn reload_mode_follows_the_folder_and_announces_changes() {
 #[cfg(feature = "reload")]
 #[tokio::test]
 async fn live_reload_announces_one_change_per_save_and_none_for_reads() {
-    use tokio::io::AsyncWriteExt as _;
-
-    let folder = tempfile::tempdir().unwrap();
-    copy_dir(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static"),
-        folder.path(),
-    );
-    let app = App::start_with(&[("KILN_STATIC_FOLDER", folder.path())]).await;
-    let mut events = TcpStream::connect(&app.addr).await.unwrap();
-    events
-        .write_all(
-            format!(
-                "GET /static/__kiln/reload HTTP/1.1\r\nhost: {}\r\naccept: text/event-stream\r\n\r\n",
-                app.addr
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-    read_until(&mut events, ": kiln live reload", Duration::from_secs(10)).await;
+    let (folder, app) = app_on_a_copy().await;
+    let (mut events, _) = open_events(&app).await;
     let quiet = Duration::from_millis(700);
 
     // Reads: a tool reading the file, and the page and its stylesheet served (the server reads
@@ -395,6 +358,39 @@ async fn live_reload_announces_one_change_per_save_and_none_for_reads() {
     std::fs::write(&tmp, format!("{original}\n/* two */\n")).unwrap();
     std::fs::rename(&tmp, &site_css).unwrap();
     assert_eq!(changes(&mut events, Duration::from_millis(1500)).await, 1);
+}
+
+/// The app in reload mode, reading a copy of `static/` (named by `KILN_STATIC_FOLDER`) that the
+/// test may edit.
+#[cfg(feature = "reload")]
+async fn app_on_a_copy() -> (tempfile::TempDir, App) {
+    let folder = tempfile::tempdir().unwrap();
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static"),
+        folder.path(),
+    );
+    let app = App::start_with(&[("KILN_STATIC_FOLDER", folder.path())]).await;
+    (folder, app)
+}
+
+/// The page's live-reload stream, opened with a raw request as a browser's EventSource opens it,
+/// and what was read up to its opening comment (the response head included).
+#[cfg(feature = "reload")]
+async fn open_events(app: &App) -> (TcpStream, String) {
+    use tokio::io::AsyncWriteExt as _;
+    let mut events = TcpStream::connect(&app.addr).await.unwrap();
+    events
+        .write_all(
+            format!(
+                "GET /static/__kiln/reload HTTP/1.1\r\nhost: {}\r\naccept: text/event-stream\r\n\r\n",
+                app.addr
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let seen = read_until(&mut events, ": kiln live reload", Duration::from_secs(10)).await;
+    (events, seen)
 }
 
 /// How many change messages `stream` carries within `window`.
