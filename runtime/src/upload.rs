@@ -464,19 +464,19 @@ async fn put(
             Err(object_store::Error::NotImplemented { .. }) if with_attributes => {
                 with_attributes = false;
             }
-            // No credentials, no bucket, no access: the same answer every time, so no retry.
-            Err(e) if attempt >= attempts || explain(&e).is_some() => {
+            Err(e) => {
                 let failed = error(format!("cannot upload `{path}`"), e);
-                return Err(match failed.is_permanent() {
-                    true => failed,
-                    false => UploadError {
+                // No credentials, no bucket, no access: the same answer every time, so no retry.
+                if failed.is_permanent() {
+                    return Err(failed);
+                }
+                if attempt >= attempts {
+                    return Err(UploadError {
                         what: format!("{} (attempt {attempt} of {attempts})", failed.what),
                         cause: failed.source.as_ref().and_then(explain_lasting),
                         ..failed
-                    },
-                });
-            }
-            Err(_) => {
+                    });
+                }
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(10));
                 attempt += 1;
