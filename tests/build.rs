@@ -50,7 +50,9 @@ fn main() {
 
     // Folders the reload-mode tests edit at run time (each test empties its own first); a file
     // in each, so that the derive does not warn about an empty folder.
-    for name in ["edits", "memory", "race", "live", "graph", "escape", "page"] {
+    for name in [
+        "edits", "memory", "race", "live", "graph", "escape", "page", "actix",
+    ] {
         let dir = out.join("reload").join(name);
         std::fs::create_dir_all(&dir).expect("create OUT_DIR/reload");
         write_if_changed(&dir.join("placeholder.txt"), b"placeholder\n");

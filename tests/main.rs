@@ -1,5 +1,6 @@
 //! Kiln's integration tests: one binary (one link), one module per area.
 
+mod actix;
 // Baked bundles only: a bundle read from disk allocates, and has no compression cache or pack.
 #[cfg(not(feature = "reload"))]
 mod alloc;

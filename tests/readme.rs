@@ -1,4 +1,4 @@
-//! The README's usage example works when pasted: its code blocks are complete files (no lines
+//! The README's programs work when pasted: its code blocks are complete files (no lines
 //! hidden from the reader, as rustdoc's `# ` lines are), and a new crate made of exactly those
 //! blocks, with only the path of `kiln` adjusted, builds without a warning.
 
@@ -66,25 +66,41 @@ fn rust_blocks_hide_nothing() {
     }
 }
 
+/// One program of the README: its dependencies block and its `src/main.rs`, found by a line
+/// each has.
+struct Program {
+    name: &'static str,
+    dependencies: &'static str,
+    main_rs: &'static str,
+}
+
+const PROGRAMS: [Program; 3] = [
+    Program {
+        name: "pasted-axum",
+        dependencies: "features = [\"axum\"]",
+        main_rs: "axum::serve",
+    },
+    Program {
+        name: "pasted-actix",
+        dependencies: "actix-web",
+        main_rs: "Static::actix_service()",
+    },
+    Program {
+        name: "pasted-hyper",
+        dependencies: "hyper-util",
+        main_rs: "TowerToHyperService",
+    },
+];
+
+/// The README's programs (axum, actix-web, plain hyper), each a crate of exactly its blocks, the
+/// `build.rs` and a stylesheet, built together as one workspace.
 #[test]
-fn the_usage_example_builds_as_pasted() {
+fn the_usage_examples_build_as_pasted() {
     let readme = readme();
     let blocks = blocks(&readme);
-    let dependencies = find(&blocks, "toml", "[dependencies]");
     let build_rs = find(&blocks, "rust", "rerun-if-changed=static");
-    let main_rs = find(&blocks, "rust", "#[tokio::main]");
-
     // The only edit: where this repository's `kiln` is.
     let kiln = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
-    let written = dependencies
-        .lines()
-        .find(|l| l.starts_with("kiln = "))
-        .expect("a kiln dependency");
-    let path = written
-        .split('"')
-        .nth(1)
-        .expect("kiln's dependency names a path");
-    let dependencies = dependencies.replace(path, &kiln.display().to_string());
 
     let root = tempfile::tempdir().unwrap();
     let write = |name: &str, text: &str| {
@@ -92,16 +108,45 @@ fn the_usage_example_builds_as_pasted() {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, text).unwrap();
     };
+    let mut members = Vec::new();
+    for program in &PROGRAMS {
+        let dependencies = find(&blocks, "toml", program.dependencies);
+        assert!(dependencies.contains("[dependencies]"), "{dependencies}");
+        let written = dependencies
+            .lines()
+            .find(|l| l.starts_with("kiln = "))
+            .expect("a kiln dependency");
+        let path = written
+            .split('"')
+            .nth(1)
+            .expect("kiln's dependency names a path");
+        let dependencies = dependencies.replace(path, &kiln.display().to_string());
+        let name = program.name;
+        write(
+            &format!("{name}/Cargo.toml"),
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+                 {dependencies}"
+            ),
+        );
+        write(&format!("{name}/build.rs"), build_rs);
+        write(
+            &format!("{name}/src/main.rs"),
+            find(&blocks, "rust", program.main_rs),
+        );
+        write(
+            &format!("{name}/static/css/app.css"),
+            "body { font-family: sans-serif }\n",
+        );
+        members.push(format!("\"{name}\""));
+    }
     write(
         "Cargo.toml",
         &format!(
-            "[package]\nname = \"pasted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-             {dependencies}\n[workspace]\n"
+            "[workspace]\nmembers = [{}]\nresolver = \"3\"\n",
+            members.join(", ")
         ),
     );
-    write("build.rs", build_rs);
-    write("src/main.rs", main_rs);
-    write("static/css/app.css", "body { font-family: sans-serif }\n");
     // This repository's lock file: the versions already built here, so little is downloaded.
     fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock"),
@@ -113,7 +158,7 @@ fn the_usage_example_builds_as_pasted() {
     // Kept between runs (it is in Cargo's target folder), so only the first run builds axum.
     let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("readme-target");
     let out = Command::new(env!("CARGO"))
-        .args(["build", "--color", "never"])
+        .args(["build", "--workspace", "--color", "never"])
         .current_dir(root.path())
         .env("CARGO_TARGET_DIR", &target)
         .env("KILN_CACHE_DIR", cache.path())
@@ -124,11 +169,13 @@ fn the_usage_example_builds_as_pasted() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "the README's example fails to build:\n{stderr}"
+        "the README's examples fail to build:\n{stderr}"
     );
     assert!(
         !stderr.contains("warning"),
-        "the README's example builds with warnings:\n{stderr}"
+        "the README's examples build with warnings:\n{stderr}"
     );
-    assert!(target.join("debug/pasted").exists());
+    for program in &PROGRAMS {
+        assert!(target.join("debug").join(program.name).exists());
+    }
 }

@@ -600,6 +600,10 @@ async fn builder_options() {
 async fn mounted_at_the_root_it_accepts_prefixed_paths() {
     let r = get("/static/css/app.css", &[]).await;
     assert_eq!(r.status, StatusCode::OK);
+    // Extra slashes after the prefix count as little as extra slashes before a nested path.
+    assert_eq!(get("//css/app.css", &[]).await.body, css().bytes());
+    assert_eq!(get("/static//css/app.css", &[]).await.body, css().bytes());
+    assert_eq!(get("/static/%2Fcss/app.css", &[]).await.body, css().bytes());
     let r = get(&format!("/static{}", fingerprinted("css/app.css")), &[]).await;
     assert_eq!(r.header("cache-control"), IMMUTABLE);
 }

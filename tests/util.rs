@@ -74,8 +74,42 @@ impl Reply {
     }
 }
 
-/// Sends a request through `service` with `tower::ServiceExt::oneshot`.
+/// Sends a request through `service` with `tower::ServiceExt::oneshot`, and the same request
+/// through the same service mounted in an actix-web `App` (`ServeAssets::into_actix`), at the
+/// bundle's prefix: the two answers must be the same, so that every HTTP test covers both.
+///
+/// `uri` is relative to the bundle, as `nest_service` passes it; one that starts with the
+/// bundle's prefix is a path as a service mounted at the root sees it (plain hyper), which has
+/// no actix-web equivalent, and goes through tower only.
 pub(crate) async fn send(
+    service: kiln::ServeAssets,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let prefix = service.bundle().prefix();
+    let at_root = !prefix.is_empty()
+        && uri
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+    let actix = match at_root {
+        false => Some(send_actix(service.clone(), method, uri, headers).await),
+        true => None,
+    };
+    let reply = send_tower(service, method, uri, headers).await;
+    if let Some(actix) = actix {
+        assert_eq!(
+            (&actix.status, &actix.headers, &actix.body),
+            (&reply.status, &reply.headers, &reply.body),
+            "{method} {uri} {headers:?}: actix-web (left) and tower (right) answer differently"
+        );
+    }
+    reply
+}
+
+/// Sends a request through `service` with `tower::ServiceExt::oneshot` only: for a test whose
+/// folder changes between two requests, where [`send`]'s two answers may differ.
+pub(crate) async fn send_tower(
     service: kiln::ServeAssets,
     method: &str,
     uri: &str,
@@ -96,6 +130,39 @@ pub(crate) async fn send(
         status: parts.status,
         headers: parts.headers,
         body: body.collect().await.unwrap().to_bytes(),
+    }
+}
+
+/// Sends a request through `service` mounted in an actix-web `App`, with actix-web's test
+/// client; `uri` is relative to the bundle, as `nest_service` passes it.
+async fn send_actix(
+    service: kiln::ServeAssets,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
+    use actix_web::test;
+    let prefix = service.bundle().prefix();
+    let app = test::init_service(actix_web::App::new().service(service.into_actix())).await;
+    let mut req = test::TestRequest::default()
+        .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
+        .uri(&format!("{prefix}{uri}"));
+    for (name, value) in headers {
+        req = req.append_header((*name, *value));
+    }
+    let res = test::call_service(&app, req.to_request()).await;
+    let status = http::StatusCode::from_u16(res.status().as_u16()).unwrap();
+    let mut map = http::HeaderMap::new();
+    for (name, value) in res.headers() {
+        map.append(
+            http::HeaderName::from_bytes(name.as_str().as_bytes()).unwrap(),
+            http::HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+        );
+    }
+    Reply {
+        status,
+        headers: map,
+        body: test::read_body(res).await,
     }
 }
 

@@ -371,6 +371,18 @@ fn generate(
         TokenStream::new()
     };
 
+    let actix = if cfg!(feature = "actix") {
+        quote! {
+            /// An actix-web service factory serving the bundle at its prefix:
+            /// `App::new().service(Static::actix_service())`.
+            #vis fn actix_service() -> #krate::ActixService {
+                #bundle_static.actix_service()
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+
     quote_spanned! {span=>
         #[doc(hidden)]
         const _: () = {
@@ -417,6 +429,8 @@ fn generate(
                 }
 
                 #router
+
+                #actix
 
                 /// A `<script>` for the app's pages that reloads them when a file of the bundle
                 /// changes, in reload mode; empty for a baked bundle.

@@ -42,6 +42,10 @@
 //! let app: axum::Router = axum::Router::new().nest_service("/static", Static::service());
 //! ```
 //!
+//! With the `actix` feature, `Static::actix_service()` ([`ActixService`]) mounts the same service
+//! in an actix-web `App` at the bundle's prefix, `App::new().service(Static::actix_service())`,
+//! and [`Page::respond_actix`] answers a page from an actix-web handler.
+//!
 //! | request | response |
 //! |---|---|
 //! | a plain path, `/static/css/app.css` | 200, `Cache-Control: no-cache` (revalidated with the ETag) |
@@ -260,6 +264,7 @@
 //! |---|---|
 //! | `reload` | read the folder from disk on each request instead of baking it in (development; see [Reload mode](#reload-mode)) |
 //! | `axum` | `Static::router()`: an axum `Router` with the bundle at its prefix; in debug builds, a warning when the service is nested at another path |
+//! | `actix` | `Static::actix_service()`: the bundle in an actix-web `App` at its prefix, live reload included, and [`Page::respond_actix`] |
 //! | `zstd` | also precompress with zstd (build-time cost only) |
 //! | `minijinja` | [`minijinja::install`]: `{{ static("css/app.css") }}`, tags with integrity and the import map in minijinja templates |
 //! | `upload` | [`Bundle::upload`] and the [`upload`] module: the bundle's files to S3-compatible storage, GCS, Azure or a folder, for a CDN |
@@ -282,6 +287,8 @@ mod bundle;
 
 mod service;
 
+#[cfg(feature = "actix")]
+mod actix;
 mod export;
 mod files;
 mod html;
@@ -296,6 +303,8 @@ mod routes;
 #[cfg_attr(docsrs, doc(cfg(feature = "upload")))]
 pub mod upload;
 
+#[cfg(feature = "actix")]
+pub use crate::actix::ActixService;
 pub use crate::asset::{Asset, AssetRef, Encoding, Variant};
 pub use crate::bundle::{Bundle, Embed};
 pub use crate::export::{ExportError, ExportOptions, Exported};
@@ -408,8 +417,8 @@ pub mod __private {
     }
 }
 
-// The README's program uses `Static::router()`; `tests/readme.rs` also builds it as a crate of its
-// own, exactly as pasted.
-#[cfg(all(doctest, feature = "axum"))]
+// The README's programs use `Static::router()` and `Static::actix_service()`; `tests/readme.rs`
+// also builds each as a crate of its own, exactly as pasted.
+#[cfg(all(doctest, feature = "axum", feature = "actix"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

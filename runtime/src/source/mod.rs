@@ -201,7 +201,10 @@ impl Source {
         let prefix = self.mounted_prefix();
         // The first byte spares most paths of a nested service the comparison.
         let under_prefix = match (path.as_bytes().first(), prefix.as_bytes().first()) {
-            (Some(a), Some(b)) if a == b => path.strip_prefix(prefix),
+            // Extra slashes after the prefix are ignored, as they are before a nested path.
+            (Some(a), Some(b)) if a == b => path
+                .strip_prefix(prefix)
+                .map(|rest| rest.trim_start_matches('/')),
             _ => None,
         };
         match under_prefix {
