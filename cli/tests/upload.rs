@@ -131,6 +131,7 @@ fn stdout(output: &Output) -> String {
 
 /// A client of the server, to read back what was uploaded.
 fn client(endpoint: &str) -> object_store::aws::AmazonS3 {
+    kiln::upload::install_tls();
     object_store::aws::AmazonS3Builder::new()
         .with_bucket_name(BUCKET)
         .with_access_key_id("test")

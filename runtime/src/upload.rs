@@ -176,6 +176,27 @@ fn explain(error: &object_store::Error) -> Option<String> {
                 .into(),
         );
     }
+    if let Some(at) = text.find("InvalidCertificate(") {
+        // rustls's reason, e.g. `InvalidCertificate(UnknownIssuer)`: up to its closing paren.
+        let mut depth = 0;
+        let end = text[at..]
+            .char_indices()
+            .find_map(|(i, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' if depth == 1 => return Some(at + i + 1),
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                None
+            })
+            .unwrap_or(text.len());
+        return Some(format!(
+            "the store's TLS certificate was refused ({}): check the URL and AWS_ENDPOINT_URL, \
+             or add the certificate's CA to SSL_CERT_FILE",
+            &text[at..end]
+        ));
+    }
     if has("AccessDenied") || has("403 Forbidden") {
         return Some(
             "access denied: the credentials may not write to this bucket and prefix (they need \
@@ -243,6 +264,7 @@ pub fn open(url: &str) -> Result<(Box<dyn ObjectStore>, Path), UploadError> {
         options.push(("aws_allow_http".into(), "true".into()));
         options.push(("allow_http".into(), "true".into()));
     }
+    install_tls();
     let opened = (|| -> Result<_, object_store::Error> {
         let (scheme, path) = object_store::ObjectStoreScheme::parse(&parsed)?;
         let path = Path::parse(path)?;
@@ -283,6 +305,13 @@ fn cloud(
         Scheme::MicrosoftAzure => build!(object_store::azure::MicrosoftAzureBuilder),
         _ => None,
     })
+}
+
+/// Makes *ring* the process's rustls crypto, which the cloud stores' HTTPS clients use (Kiln
+/// builds them without aws-lc-rs, a C library that takes minutes to compile), unless the app
+/// installed a provider of its own already.
+pub fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 fn is_loopback(url: &url::Url) -> bool {
