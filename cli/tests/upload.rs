@@ -109,6 +109,11 @@ impl Drop for Moto {
 }
 
 fn kiln_upload(endpoint: &str, extra: &[&str]) -> Output {
+    kiln_upload_with(endpoint, extra, &[])
+}
+
+/// [`kiln_upload`] with more environment variables.
+fn kiln_upload_with(endpoint: &str, extra: &[&str], env: &[(&str, &Path)]) -> Output {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/graph");
     let cache = std::env::temp_dir().join(format!("kiln-upload-test-cache-{}", std::process::id()));
     Command::new(env!("CARGO_BIN_EXE_kiln"))
@@ -121,6 +126,7 @@ fn kiln_upload(endpoint: &str, extra: &[&str]) -> Output {
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ENDPOINT_URL", endpoint)
+        .envs(env.iter().copied())
         .output()
         .expect("run kiln")
 }
@@ -487,4 +493,106 @@ fn upload_failures_say_what_is_wrong() {
     assert!(message.contains("cannot reach the store"), "{message}");
     // Four attempts, 0.2 + 0.4 + 0.8 s apart: not the storage library's ten retries on top.
     assert!(took < Duration::from_secs(6), "{took:?}");
+}
+
+/// A TLS front for moto on an OS-assigned port of 127.0.0.1: it terminates TLS with a
+/// certificate for `127.0.0.1` signed by a CA of its own, written to `ca.pem` in `dir` (for
+/// `SSL_CERT_FILE`), and passes the bytes on to moto. It runs until the test process ends.
+fn tls_front(upstream: u16, dir: &Path) -> u16 {
+    use tokio_rustls::rustls;
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Kiln test CA");
+    ca_params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &rcgen::Issuer::from_params(&ca_params, &ca_key))
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    // A client that refuses the certificate ends the handshake: nothing to pass.
+                    let Ok(mut tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    if let Ok(mut plain) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                    }
+                });
+            }
+        });
+    });
+    port
+}
+
+/// Over HTTPS, as every real store is reached: rustls on *ring* (no aws-lc-rs) verifies the
+/// certificate against the system's roots, `SSL_CERT_FILE` included; an untrusted one is one
+/// line that names rustls's reason, at once.
+#[test]
+fn upload_over_https() {
+    let Some(moto) = Moto::start_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = format!("https://127.0.0.1:{}", tls_front(moto.port, dir.path()));
+
+    let refused = kiln_upload(&endpoint, &["--attempts", "3"]);
+    assert!(!refused.status.success(), "{}", stdout(&refused));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    // One error (after the fixture's deliberate dangling-reference warning), and no retries.
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("kiln: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "the store's TLS certificate was refused (InvalidCertificate(UnknownIssuer))"
+        ) && stderr.contains("SSL_CERT_FILE")
+            && !stderr.contains("attempt"),
+        "{stderr}"
+    );
+
+    let ca = dir.path().join("ca.pem");
+    let trusted = kiln_upload_with(&endpoint, &[], &[("SSL_CERT_FILE", &ca)]);
+    assert!(
+        trusted.status.success(),
+        "{}{}",
+        stdout(&trusted),
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(verify(&moto.endpoint()));
 }
