@@ -19,6 +19,8 @@
 
 use std::fmt;
 
+pub mod delta;
+
 /// A content coding a representation can be stored and served in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
