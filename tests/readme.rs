@@ -3,7 +3,7 @@
 //! blocks, with only the path of `kiln` adjusted, builds without a warning.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// A fenced code block: its info string (`rust,no_run`) and its text.
@@ -143,8 +143,9 @@ fn the_usage_examples_build_as_pasted() {
     write(
         "Cargo.toml",
         &format!(
-            "[workspace]\nmembers = [{}]\nresolver = \"3\"\n",
-            members.join(", ")
+            "[workspace]\nmembers = [{}]\nresolver = \"3\"\n{}",
+            members.join(", "),
+            crate::util::SCRATCH_PROFILE
         ),
     );
     // This repository's lock file: the versions already built here, so little is downloaded.
@@ -155,8 +156,7 @@ fn the_usage_examples_build_as_pasted() {
     .unwrap();
 
     let cache = tempfile::tempdir().unwrap();
-    // Kept between runs (it is in Cargo's target folder), so only the first run builds axum.
-    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("readme-target");
+    let target = crate::util::scratch_target();
     let out = Command::new(env!("CARGO"))
         .args(["build", "--workspace", "--color", "never"])
         .current_dir(root.path())

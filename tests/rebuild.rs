@@ -4,7 +4,7 @@
 //! builds of two scratch crates, one of each kind.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const MAIN_RS: &str = r#"
@@ -27,8 +27,10 @@ fn scratch_workspace(root: &Path) {
     let kiln = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
     write(
         &root.join("Cargo.toml"),
-        "[workspace]\nmembers = [\"watched\", \"unwatched\"]\nresolver = \"3\"\n\
-         [profile.dev]\ndebug = 0\n",
+        &format!(
+            "[workspace]\nmembers = [\"watched\", \"unwatched\"]\nresolver = \"3\"\n{}",
+            crate::util::SCRATCH_PROFILE
+        ),
     );
     // The repository's lock file: the same versions as the outer build, so no download is needed.
     let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
@@ -73,8 +75,7 @@ fn build_and_run(root: &Path, target: &Path, cache: &Path) -> [String; 2] {
 fn editing_an_embedded_file_rebuilds_the_crate() {
     let root = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
-    // Kept between runs (it is in Cargo's target folder), so only the first run builds kiln.
-    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rebuild-target");
+    let target = crate::util::scratch_target();
     scratch_workspace(root.path());
     let a = root.path().join("assets/a.txt");
     write(&a, "first");

@@ -188,3 +188,15 @@ pub(crate) fn set_modified(path: &std::path::Path, time: std::time::SystemTime) 
         .set_modified(time)
         .unwrap();
 }
+
+/// The target folder of the scratch crates that tests build with Cargo (the README's programs,
+/// the rebuild checks): one for all, so that what they share (kiln's dependencies, tokio) is
+/// built once, and kept between runs (it is in Cargo's target folder). Cargo's lock on it makes
+/// concurrent builds take turns.
+pub(crate) fn scratch_target() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scratch-target")
+}
+
+/// The profile of those scratch workspaces, the same in each so that their builds share
+/// artifacts: no debug info (nothing debugs them; it only costs compile and link time).
+pub(crate) const SCRATCH_PROFILE: &str = "[profile.dev]\ndebug = 0\n";
