@@ -40,6 +40,7 @@ pub(crate) fn decode(variant: &Variant) -> Vec<u8> {
                 .read_to_end(&mut out)
                 .expect("valid gzip");
         }
+        #[cfg(feature = "zstd")]
         Encoding::Zstd => out = zstd::decode_all(bytes).expect("valid zstd"),
         other => panic!("unexpected encoding {other}"),
     }
