@@ -1,6 +1,6 @@
 //! The README's programs work when pasted: its code blocks are complete files (no lines
 //! hidden from the reader, as rustdoc's `# ` lines are), and a new crate made of exactly those
-//! blocks, with only the path of `kiln` adjusted, builds without a warning.
+//! blocks, with only the path of `kiln` adjusted, compiles (`cargo check`) without a warning.
 
 use std::fs;
 use std::path::Path;
@@ -93,7 +93,7 @@ const PROGRAMS: [Program; 3] = [
 ];
 
 /// The README's programs (axum, actix-web, plain hyper), each a crate of exactly its blocks, the
-/// `build.rs` and a stylesheet, built together as one workspace.
+/// `build.rs` and a stylesheet, compiled together as one workspace (`cargo check`).
 #[test]
 fn the_usage_examples_build_as_pasted() {
     let readme = readme();
@@ -158,7 +158,9 @@ fn the_usage_examples_build_as_pasted() {
     let cache = tempfile::tempdir().unwrap();
     let target = crate::util::scratch_target();
     let out = Command::new(env!("CARGO"))
-        .args(["build", "--workspace", "--color", "never"])
+        // `check`: everything a build compiles and warns about (the derive bakes, `asset!` checks
+        // its path), without generating code for tokio, axum and actix-web a second time.
+        .args(["check", "--workspace", "--color", "never"])
         .current_dir(root.path())
         .env("CARGO_TARGET_DIR", &target)
         .env("KILN_CACHE_DIR", cache.path())
@@ -175,7 +177,4 @@ fn the_usage_examples_build_as_pasted() {
         !stderr.contains("warning"),
         "the README's examples build with warnings:\n{stderr}"
     );
-    for program in &PROGRAMS {
-        assert!(target.join("debug").join(program.name).exists());
-    }
 }
