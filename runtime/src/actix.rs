@@ -30,6 +30,8 @@ use crate::service::{AssetBody, ServeAssets};
 ///
 /// It answers every path under the prefix, as [`ServeAssets`] does, and nothing outside it; a
 /// bundle whose prefix is `/` answers every path, so register it after the app's own routes.
+/// Register it on the `App` itself, not inside a `web::scope`: it matches the whole request path
+/// against the prefix, which is where `url()` points.
 ///
 /// ```
 /// #[derive(kiln::Embed)]
