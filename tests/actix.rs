@@ -1,17 +1,20 @@
 //! actix-web over TCP: `Static::actix_service()` in a real `HttpServer` on 127.0.0.1 with an
 //! OS-assigned port, next to an app route, spoken to with raw HTTP/1.1. (Every request of the
 //! HTTP suite also goes through actix-web's test client: `util::send`.) What only a real server
-//! shows: the `Content-Length` actix-web writes (HEAD's in particular), keep-alive, what stays
-//! the app's, and in reload mode the live-reload stream.
+//! shows: the `Content-Length` actix-web writes (HEAD's in particular), what stays the app's,
+//! and in reload mode the live-reload stream.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use actix_web::{App, HttpServer, web};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
+#[cfg(feature = "reload")]
+use {
+    std::time::Duration,
+    tokio::io::{AsyncReadExt as _, AsyncWriteExt as _},
+    tokio::net::TcpStream,
+};
 
-use crate::util::Site;
+use crate::util::{Site, exchange};
 
 /// A page, as an actix-web handler answers it.
 static PAGE: kiln::LazyPage = kiln::LazyPage::new(|| {
@@ -66,68 +69,6 @@ impl Drop for Server {
     }
 }
 
-/// A response read off the wire: its head (lower-cased names) and exactly the bytes after it.
-struct Wire {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Wire {
-    fn header(&self, name: &str) -> Option<&str> {
-        let mut found = self.headers.iter().filter(|(n, _)| n == name);
-        let first = found.next().map(|(_, v)| v.as_str());
-        assert!(
-            found.next().is_none(),
-            "two {name} headers: {:?}",
-            self.headers
-        );
-        first
-    }
-}
-
-/// Sends one request with `Connection: close` and reads the whole reply, so that any byte a
-/// HEAD or a 304 should not have is seen.
-async fn exchange(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Wire {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
-        .await
-        .expect("the server closes the connection")
-        .unwrap();
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete head");
-    let head = std::str::from_utf8(&raw[..end]).unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .map(|line| {
-            let (name, value) = line.split_once(':').unwrap();
-            (name.to_ascii_lowercase(), value.trim().to_owned())
-        })
-        .collect();
-    Wire {
-        status,
-        headers,
-        body: raw[end + 4..].to_vec(),
-    }
-}
-
 #[tokio::test]
 async fn serves_the_bundle_at_its_prefix_next_to_the_app() {
     let server = Server::start(Site::actix_service());
@@ -138,7 +79,7 @@ async fn serves_the_bundle_at_its_prefix_next_to_the_app() {
         ("br", kiln::Encoding::Brotli),
         ("identity", kiln::Encoding::Identity),
     ] {
-        let get = exchange(server.addr, "GET", &url, &[("accept-encoding", accept)]).await;
+        let get = exchange(server.addr, "GET", &url, &[("accept-encoding", accept)]);
         assert_eq!(get.status, 200);
         let variant = css.encoding(encoding).unwrap();
         assert_eq!(get.body, variant.bytes());
@@ -153,7 +94,7 @@ async fn serves_the_bundle_at_its_prefix_next_to_the_app() {
         assert_eq!(get.header("x-content-type-options"), Some("nosniff"));
 
         // HEAD: the GET's head, its Content-Length included, and not one byte of body.
-        let head = exchange(server.addr, "HEAD", &url, &[("accept-encoding", accept)]).await;
+        let head = exchange(server.addr, "HEAD", &url, &[("accept-encoding", accept)]);
         assert_eq!(head.status, 200);
         assert!(
             head.body.is_empty(),
@@ -177,43 +118,42 @@ async fn serves_the_bundle_at_its_prefix_next_to_the_app() {
             "GET",
             &url,
             &[("accept-encoding", accept), ("if-none-match", etag)],
-        )
-        .await;
+        );
         assert_eq!(not_modified.status, 304);
         assert!(not_modified.body.is_empty());
         assert_eq!(not_modified.header("etag"), Some(etag));
     }
 
     // A range of the identity representation.
-    let range = exchange(server.addr, "GET", &url, &[("range", "bytes=0-9")]).await;
+    let range = exchange(server.addr, "GET", &url, &[("range", "bytes=0-9")]);
     assert_eq!(range.status, 206);
     assert_eq!(range.body, css.bytes()[..10]);
     assert_eq!(range.header("content-length"), Some("10"));
 
     // The app's own routes stay the app's; a miss under the prefix is the bundle's 404; a path
     // that only starts like the prefix is not the bundle's.
-    let api = exchange(server.addr, "GET", "/api", &[]).await;
+    let api = exchange(server.addr, "GET", "/api", &[]);
     assert_eq!((api.status, &api.body[..]), (200, &b"the app's own"[..]));
-    let missing = exchange(server.addr, "GET", "/static/nope.css", &[]).await;
+    let missing = exchange(server.addr, "GET", "/static/nope.css", &[]);
     assert_eq!(missing.status, 404);
     assert_eq!(missing.header("x-content-type-options"), Some("nosniff"));
-    let beside = exchange(server.addr, "GET", "/staticx/css/app.css", &[]).await;
+    let beside = exchange(server.addr, "GET", "/staticx/css/app.css", &[]);
     assert_eq!(beside.status, 404);
     assert_eq!(
         beside.header("x-content-type-options"),
         None,
         "actix-web's own 404"
     );
-    let post = exchange(server.addr, "POST", &url, &[("content-length", "0")]).await;
+    let post = exchange(server.addr, "POST", &url, &[("content-length", "0")]);
     assert_eq!(post.status, 405);
     assert_eq!(post.header("allow"), Some("GET, HEAD"));
 
     // The page links the fingerprinted stylesheet, and revalidates to a 304.
-    let page = exchange(server.addr, "GET", "/", &[]).await;
+    let page = exchange(server.addr, "GET", "/", &[]);
     assert_eq!(page.status, 200);
     assert!(String::from_utf8_lossy(&page.body).contains(&*url));
     let etag = page.header("etag").unwrap();
-    let again = exchange(server.addr, "GET", "/", &[("if-none-match", etag)]).await;
+    let again = exchange(server.addr, "GET", "/", &[("if-none-match", etag)]);
     assert_eq!(again.status, 304);
 }
 
@@ -226,7 +166,7 @@ async fn a_configured_service_keeps_its_settings() {
             http::HeaderValue::from_static("default-src 'self'"),
         );
     let server = Server::start(service.into_actix());
-    let page = exchange(server.addr, "GET", "/static/app/users/42", &[]).await;
+    let page = exchange(server.addr, "GET", "/static/app/users/42", &[]);
     assert_eq!(page.status, 200);
     assert_eq!(page.body, Site::get("index.html").unwrap().bytes());
     assert_eq!(

@@ -5,7 +5,6 @@
 //! the test says so and passes, unless `KILN_REQUIRE_NGINX` is set (`.ci/run` installs nginx and
 //! sets it).
 
-use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -63,33 +62,14 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// One HTTP/1.1 GET on its own connection (nginx serves `.gz` siblings to HTTP/1.1 only);
-/// returns the status line, the headers in lower case, and the body.
-fn get(port: u16, path: &str, accept: &str) -> (String, String, Vec<u8>) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: {accept}\r\nConnection: close\r\n\r\n"
+/// One HTTP/1.1 GET on its own connection (nginx serves `.gz` siblings to HTTP/1.1 only).
+fn get(port: u16, path: &str, accept: &str) -> crate::util::Wire {
+    crate::util::exchange(
+        ("127.0.0.1", port),
+        "GET",
+        path,
+        &[("accept-encoding", accept)],
     )
-    .unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
-    let status = head.lines().next().unwrap_or_default().to_owned();
-    (status, head, raw[split + 4..].to_vec())
-}
-
-/// The values of every `name:` line of a response head (lower-cased, as [`get`] returns it).
-fn values<'a>(head: &'a str, name: &str) -> Vec<&'a str> {
-    head.lines()
-        .filter_map(|line| line.split_once(':'))
-        .filter(|(n, _)| n.trim() == name)
-        .map(|(_, v)| v.trim())
-        .collect()
 }
 
 /// The README's nginx configuration, exactly as written there, with its root replaced by `root`
@@ -205,27 +185,23 @@ fn nginx_serves_the_export_byte_for_byte() {
                     let headers = [("accept-encoding", encoding)];
                     runtime.block_on(crate::util::send(bundle.service(), "GET", &path, &headers))
                 };
-                let (status, head, body) = get(port, &url, "identity");
-                assert!(status.contains(" 200 "), "{url}: {status}");
-                assert_eq!(body, form.bytes(), "{url}");
+                let plain = get(port, &url, "identity");
+                assert_eq!(plain.status, 200, "{url}: {plain:?}");
+                assert_eq!(plain.body, form.bytes(), "{url}");
                 // Exactly one Cache-Control, Kiln's own for the name, and nosniff.
                 let cache_control = match name == asset.fingerprinted_path() {
                     true => "public, max-age=31536000, immutable",
                     false => "no-cache",
                 };
                 assert_eq!(
-                    values(&head, "cache-control"),
+                    plain.values("cache-control"),
                     [cache_control],
-                    "{url}: {head}"
+                    "{url}: {plain:?}"
                 );
-                assert_eq!(
-                    values(&head, "x-content-type-options"),
-                    ["nosniff"],
-                    "{url}"
-                );
+                assert_eq!(plain.values("x-content-type-options"), ["nosniff"], "{url}");
                 assert_eq!(
                     &ours("identity").body[..],
-                    &body[..],
+                    &plain.body[..],
                     "{url}: Kiln and nginx"
                 );
                 // In reload mode Kiln compresses at a fast setting: other bytes, and for tiny files
@@ -241,21 +217,30 @@ fn nginx_serves_the_export_byte_for_byte() {
                     let Some(variant) = form.encoding(encoding).filter(|_| served) else {
                         continue;
                     };
-                    let (_, head, body) = get(port, &url, token);
-                    assert!(
-                        head.contains(&format!("content-encoding: {token}")),
-                        "{url}: {head}"
-                    );
-                    assert_eq!(values(&head, "cache-control").len(), 1, "{url}: {head}");
+                    let sibling = get(port, &url, token);
                     assert_eq!(
-                        values(&head, "x-content-type-options"),
+                        sibling.values("content-encoding"),
+                        [token],
+                        "{url}: {sibling:?}"
+                    );
+                    assert_eq!(
+                        sibling.values("cache-control").len(),
+                        1,
+                        "{url}: {sibling:?}"
+                    );
+                    assert_eq!(
+                        sibling.values("x-content-type-options"),
                         ["nosniff"],
                         "{url}"
                     );
                     let reply = ours(token);
                     assert_eq!(reply.header("content-encoding"), token, "{url}");
-                    assert_eq!(body, variant.bytes(), "{url} {token}");
-                    assert_eq!(&reply.body[..], &body[..], "{url} {token}: Kiln and nginx");
+                    assert_eq!(sibling.body, variant.bytes(), "{url} {token}");
+                    assert_eq!(
+                        &reply.body[..],
+                        &sibling.body[..],
+                        "{url} {token}: Kiln and nginx"
+                    );
                 }
             }
         }

@@ -201,3 +201,80 @@ pub(crate) fn scratch_target() -> std::path::PathBuf {
 /// The profile of those scratch workspaces, the same in each so that their builds share
 /// artifacts: no debug info (nothing debugs them; it only costs compile and link time).
 pub(crate) const SCRATCH_PROFILE: &str = "[profile.dev]\ndebug = 0\n";
+
+/// A response read off the wire: its status, its headers (names lower-cased) and exactly the
+/// bytes after its head.
+#[derive(Debug)]
+pub(crate) struct Wire {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Wire {
+    /// The values of every `name` header, in order.
+    pub(crate) fn values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The one `name` header, if any; panics if there are two.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        match self.values(name)[..] {
+            [] => None,
+            [value] => Some(value),
+            _ => panic!("two {name} headers: {:?}", self.headers),
+        }
+    }
+}
+
+/// One HTTP/1.1 request to a real server on its own connection (`Connection: close`), the whole
+/// reply read, so that any byte a HEAD or a 304 should not have is seen.
+pub(crate) fn exchange(
+    addr: impl std::net::ToSocketAddrs,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Wire {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .expect("the server closes the connection within 10 s");
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete head");
+    let head = std::str::from_utf8(&raw[..end]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("a status line: {head}"));
+    let headers = lines
+        .map(|line| {
+            let (name, value) = line.split_once(':').unwrap();
+            (name.to_ascii_lowercase(), value.trim().to_owned())
+        })
+        .collect();
+    Wire {
+        status,
+        headers,
+        body: raw[end + 4..].to_vec(),
+    }
+}
