@@ -85,6 +85,14 @@ pub enum Error {
     /// 64 KiB of path, content type and integrity string).
     #[error("`{}` is too large to embed", .0.display())]
     TooLarge(PathBuf),
+    /// The folder of the previous release (`KILN_PREVIOUS`) is not an export.
+    #[error("KILN_PREVIOUS `{}`: {message}", path.display())]
+    Previous {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A codec failed to compress.
     #[error("cannot compress `{path}` with {codec}: {source}")]
     Compress {

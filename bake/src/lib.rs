@@ -24,6 +24,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod compress;
+pub mod deltas;
 mod error;
 mod graph;
 mod media;
@@ -40,7 +41,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub use crate::compress::{Cache, will_not_compress, worth_keeping, write_atomically};
 pub use crate::error::{Error, Origin};
 pub use crate::graph::Dangling;
-pub use crate::media::{content_type, is_precompressed_type};
+pub use crate::media::{content_type, is_dictionary_type, is_precompressed_type};
 pub use crate::names::{
     FINGERPRINT_LEN, closest, content_hash, fingerprint, integrity, normalise_prefix,
     unfingerprint, url_encode,
@@ -73,6 +74,13 @@ pub struct Config {
     pub rewrite: bool,
     /// The URL prefix the bundle is served under (`/static`), for root-relative references.
     pub prefix: String,
+    /// How many earlier versions of each changed file to bake deltas against (RFC 9842 `dcb`,
+    /// and `dcz` with the `zstd` feature); 0, the default here, bakes none. Earlier versions come
+    /// from the cache's history (see [`deltas`]) and from [`previous`](Self::previous).
+    pub deltas: usize,
+    /// A folder written by an earlier export (its `staticfiles.json` and fingerprinted files):
+    /// the release being replaced, whose files are earlier versions to bake deltas against.
+    pub previous: Option<PathBuf>,
 }
 
 impl Config {
@@ -87,6 +95,8 @@ impl Config {
             jobs: None,
             rewrite: true,
             prefix: String::new(),
+            deltas: 0,
+            previous: None,
         }
     }
 }
@@ -121,6 +131,8 @@ pub struct Stats {
     /// Compressions not run because a trial on samples showed the file would not compress
     /// ([`will_not_compress`]).
     pub refused: usize,
+    /// Deltas kept (see [`deltas`]), made in this call or found in the cache.
+    pub deltas: usize,
 }
 
 /// One file of a bundle, with everything the runtime needs to serve it.
@@ -147,6 +159,10 @@ pub struct BakedFile {
     pub len: u64,
     /// The precompressed variants worth keeping (each at least 5% smaller), in codec order.
     pub variants: Vec<Compressed>,
+    /// Deltas of the bytes served under the fingerprinted name against earlier versions (each
+    /// with its [`dictionary`](Compressed::dictionary)), the most recent version first; see
+    /// [`deltas`].
+    pub deltas: Vec<Compressed>,
     /// Set when references in the file were rewritten.
     pub rewrite: Option<Box<Rewrite>>,
 }
@@ -190,6 +206,7 @@ impl BakedFile {
                     integrity: written.integrity.clone(),
                     len: written.len,
                     variants: written.variants.clone(),
+                    deltas: Vec::new(),
                     rewrite: None,
                     ..self.clone()
                 })
@@ -218,6 +235,9 @@ pub struct Compressed {
     pub len: u64,
     /// Where the bytes are.
     pub stored: Stored,
+    /// For a delta ([`Encoding::needs_dictionary`]): the SHA-256 (hex) of the earlier version
+    /// it was made against. `None` for a variant.
+    pub dictionary: Option<String>,
 }
 
 /// Where a variant's bytes are.
@@ -261,6 +281,9 @@ pub fn bake(config: &Config) -> Result<Baked, Error> {
     } else {
         Vec::new()
     };
+    if config.deltas > 0 {
+        deltas::add(&mut files, config, &mut stats)?;
+    }
     Ok(Baked {
         files,
         stats,
@@ -317,6 +340,7 @@ impl Stats {
         self.cache_hits += other.cache_hits;
         self.unchanged += other.unchanged;
         self.refused += other.refused;
+        self.deltas += other.deltas;
     }
 }
 
@@ -350,6 +374,7 @@ pub fn bake_bytes(
                     codec,
                     len,
                     stored: Stored::Memory(compressed),
+                    dictionary: None,
                 });
             }
         }
@@ -373,6 +398,7 @@ fn describe(
         source: source.source.clone(),
         hash,
         variants,
+        deltas: Vec::new(),
         rewrite: None,
     }
 }
@@ -468,6 +494,7 @@ fn from_stamp(
         integrity: facts.integrity,
         content_type: facts.content_type,
         variants,
+        deltas: Vec::new(),
         rewrite: None,
     };
     Some((file, stats))
@@ -486,6 +513,7 @@ fn cached_variant(
         codec,
         len,
         stored: Stored::File(cache.entry(hash, codec)),
+        dictionary: None,
     }))
 }
 
@@ -575,7 +603,12 @@ fn new_variant(
         }
         None => Stored::Memory(compressed),
     };
-    Ok(worth_keeping(raw_len, len).then_some(Compressed { codec, len, stored }))
+    Ok(worth_keeping(raw_len, len).then_some(Compressed {
+        codec,
+        len,
+        stored,
+        dictionary: None,
+    }))
 }
 
 /// Resolves the `folder` attribute: `$VAR` and `${VAR}` are replaced by environment variables

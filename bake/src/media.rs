@@ -9,6 +9,30 @@ fn extension(path: &str) -> Option<String> {
     }
 }
 
+/// Whether the file at `path` is one a browser may keep as a compression dictionary (RFC 9842)
+/// for its next version: scripts, stylesheets, JSON and source maps, WebAssembly, SVG, HTML,
+/// XML and plain text. Kiln bakes deltas for these, and serves their fingerprinted URLs with
+/// `Use-As-Dictionary`.
+pub fn is_dictionary_type(path: &str) -> bool {
+    matches!(
+        extension(path).as_deref(),
+        Some(
+            "js" | "mjs"
+                | "cjs"
+                | "css"
+                | "json"
+                | "map"
+                | "webmanifest"
+                | "wasm"
+                | "svg"
+                | "html"
+                | "htm"
+                | "xml"
+                | "txt"
+        )
+    )
+}
+
 /// Types whose body is text in the sense of "a charset parameter applies".
 fn is_textual(mime: &str) -> bool {
     mime.starts_with("text/")

@@ -27,12 +27,12 @@ use std::time::{Duration, SystemTime};
 use sha2::{Digest, Sha256};
 
 use crate::names::hex;
-use crate::{BakedFile, Cache, Error, Stored, url_encode};
+use crate::{BakedFile, Cache, Compressed, Error, Stored, is_dictionary_type, url_encode};
 
 /// The first bytes of every meta file.
 const MAGIC: &[u8; 8] = b"KILNPACK";
 /// The layout version; `kiln` refuses any other.
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 
 /// A chunk is closed once it holds this much.
 const CHUNK_MAX: u64 = 1 << 20;
@@ -59,6 +59,10 @@ pub struct PackOptions<'a> {
     /// Names the bundle (crate, type, folder): its list of pack files in use is kept under this
     /// name, so that other bundles' unused files can be removed.
     pub bundle_id: &'a str,
+    /// Whether the runtime offers fingerprinted files of dictionary types
+    /// ([`is_dictionary_type`](crate::is_dictionary_type)) to browsers as compression
+    /// dictionaries (`Use-As-Dictionary`): when the bundle bakes deltas.
+    pub dictionaries: bool,
 }
 
 /// A written pack.
@@ -84,10 +88,10 @@ fn is_compressed_only(file: &BakedFile, compressed_only: Option<u64>) -> bool {
 }
 
 /// What the pack stores of `file`: its identity bytes (unless it is empty or compressed-only),
-/// then its variants.
+/// then its variants, then its deltas.
 fn stored(file: &BakedFile, compressed_only: Option<u64>) -> impl Iterator<Item = Content<'_>> {
     let identity = (file.len > 0 && !is_compressed_only(file, compressed_only)).then_some(None);
-    let variants = (0..file.variants.len()).map(Some);
+    let variants = (0..file.variants.len() + file.deltas.len()).map(Some);
     identity
         .into_iter()
         .chain(variants)
@@ -109,31 +113,38 @@ impl Chunk<'_> {
     }
 }
 
-/// One stored content: a file's identity bytes or one of its variants.
+/// One stored content: a file's identity bytes or one of its variants or deltas.
 #[derive(Clone, Copy)]
 struct Content<'a> {
     file: &'a BakedFile,
-    /// `None` for the identity bytes.
+    /// `None` for the identity bytes; else an index into the variants, then the deltas.
     variant: Option<usize>,
 }
 
-impl Content<'_> {
+/// The variants of `file`, then its deltas: what [`Content::variant`] indexes.
+fn compressed(file: &BakedFile) -> impl Iterator<Item = &Compressed> {
+    file.variants.iter().chain(&file.deltas)
+}
+
+impl<'a> Content<'a> {
+    fn compressed(&self) -> Option<&'a Compressed> {
+        compressed(self.file).nth(self.variant?)
+    }
+
     fn len(&self) -> u64 {
-        match self.variant {
-            None => self.file.len,
-            Some(i) => self.file.variants[i].len,
-        }
+        self.compressed().map_or(self.file.len, |c| c.len)
     }
 
     /// Content-addressed: the same bytes always have the same key.
     fn key(&self) -> String {
-        match self.variant {
+        match self.compressed() {
             None => self.file.hash.clone(),
-            Some(i) => format!(
-                "{}.{}",
-                self.file.hash,
-                self.file.variants[i].codec.as_str()
-            ),
+            Some(Compressed {
+                codec,
+                dictionary: Some(dictionary),
+                ..
+            }) => format!("{}.{}.{dictionary}", self.file.hash, codec.as_str()),
+            Some(c) => format!("{}.{}", self.file.hash, c.codec.as_str()),
         }
     }
 
@@ -157,9 +168,10 @@ impl Content<'_> {
                 }
                 Ok(bytes)
             }
-            Some(i) => match &self.file.variants[i].stored {
-                Stored::File(path) => read(path),
-                Stored::Memory(bytes) => Ok(bytes.clone()),
+            Some(_) => match self.compressed().map(|c| &c.stored) {
+                Some(Stored::File(path)) => read(path),
+                Some(Stored::Memory(bytes)) => Ok(bytes.clone()),
+                None => Ok(Vec::new()),
             },
         }
     }
@@ -315,9 +327,14 @@ pub fn write_pack(
 /// content type, SRI string and content hash (hex), back to back; `ends` says where each ends,
 /// relative to `text_off`. Entity tags and decimal lengths are not stored: they are made from the
 /// hash and `len` when the pack is read, which keeps 64-character hashes out of the binary a
-/// second and third time. `encoding` is 0 identity, 1 brotli, 2 zstd, 3 gzip; `bytes_len` is 0
-/// for an empty file and for the identity of a compressed-only asset (whose `len` is still the
-/// file's length).
+/// second and third time. `encoding` is kiln-codec's pack code (0 identity, 1 brotli, 2 zstd,
+/// 3 gzip, 4 dcb, 5 dcz); `bytes_len` is 0 for an empty file and for the identity of a
+/// compressed-only asset (whose `len` is still the file's length). An asset's variants come
+/// first, then its deltas (`dcb`, `dcz`), whose bytes start with the hash of the dictionary they
+/// answer to (RFC 9842 §4): the meta does not repeat it.
+///
+/// `flags`: bit 0 compressed-only, bit 1 the file as written of the record before, bit 2 offered
+/// as a compression dictionary (`Use-As-Dictionary` under its fingerprinted URL).
 fn meta(
     files: &[&BakedFile],
     derived: &[bool],
@@ -352,7 +369,8 @@ fn meta(
         // bytes are the record before's with its insertions removed (see `write_pack`).
         let as_written = derived[index];
         let lazy = lazy && !as_written;
-        assets.push(u8::from(lazy) | (u8::from(as_written) << 1));
+        let dictionary = options.dictionaries && !as_written && is_dictionary_type(&file.path);
+        assets.push(u8::from(lazy) | (u8::from(as_written) << 1) | (u8::from(dictionary) << 2));
 
         // Whether the pack holds the identity bytes: the first content `stored` yields.
         let identity_stored = !as_written
@@ -377,7 +395,8 @@ fn meta(
             variant: None,
         };
         variant(&mut assets, 0, identity, identity_stored);
-        assets.push(u8::try_from(file.variants.len()).map_err(|_| too_large())?);
+        let count = file.variants.len() + file.deltas.len();
+        assets.push(u8::try_from(count).map_err(|_| too_large())?);
         // The insertions to remove, for the record after (the file as written).
         let insertions = file.rewrite.as_ref().map_or(&[][..], |r| &r.insertions[..]);
         put_u32(
@@ -387,7 +406,7 @@ fn meta(
         for &at in insertions {
             put_u32(&mut removals, u32::try_from(at).map_err(|_| too_large())?);
         }
-        for (i, v) in file.variants.iter().enumerate() {
+        for (i, v) in compressed(file).enumerate() {
             // kiln-codec's table gives the code (identity is 0); the runtime reads it back there.
             let code = v.codec.pack_code();
             let content = Content {

@@ -33,6 +33,12 @@ pub enum Encoding {
     Zstd,
     /// Gzip (`gzip`), via flate2: level 9, with a zero timestamp.
     Gzip,
+    /// Dictionary-compressed brotli (`dcb`, RFC 9842): a [delta](crate::delta) against an earlier
+    /// version the client holds. Made by [`delta::encode_dcb`], never by [`Encoding::encode`].
+    Dcb,
+    /// Dictionary-compressed zstd (`dcz`, RFC 9842), made by `delta::encode_dcz` (feature
+    /// `zstd`).
+    Dcz,
 }
 
 /// What one row of [`TABLE`] says about a coding.
@@ -61,10 +67,15 @@ pub struct Info {
     /// The level reload mode compresses at ([`Effort::Fast`]): milliseconds for a large
     /// stylesheet.
     pub reload_level: i32,
+    /// Whether it needs a dictionary (an earlier version of the file, which the client names in
+    /// `Available-Dictionary`): such a coding is a delta, made by [`delta`], not a variant of
+    /// the file on its own. No name selects it, it has no sibling file, and it is sent only to a
+    /// client that holds the dictionary.
+    pub dictionary: bool,
 }
 
 /// Every coding, in [`Encoding`] order (`TABLE[e as usize].encoding == e`).
-pub const TABLE: [Info; 4] = [
+pub const TABLE: [Info; 6] = [
     Info {
         encoding: Encoding::Identity,
         token: "identity",
@@ -76,6 +87,7 @@ pub const TABLE: [Info; 4] = [
         decoded_at_run_time: true,
         build_level: 0,
         reload_level: 0,
+        dictionary: false,
     },
     Info {
         encoding: Encoding::Brotli,
@@ -88,6 +100,7 @@ pub const TABLE: [Info; 4] = [
         decoded_at_run_time: true,
         build_level: 11,
         reload_level: 5,
+        dictionary: false,
     },
     Info {
         encoding: Encoding::Zstd,
@@ -101,6 +114,7 @@ pub const TABLE: [Info; 4] = [
         decoded_at_run_time: false,
         build_level: 19,
         reload_level: 3,
+        dictionary: false,
     },
     Info {
         encoding: Encoding::Gzip,
@@ -113,6 +127,33 @@ pub const TABLE: [Info; 4] = [
         decoded_at_run_time: true,
         build_level: 9,
         reload_level: 6,
+        dictionary: false,
+    },
+    Info {
+        encoding: Encoding::Dcb,
+        token: "dcb",
+        aliases: &[],
+        names: &[],
+        extension: None,
+        pack_code: 4,
+        feature: None,
+        decoded_at_run_time: false,
+        build_level: 11,
+        reload_level: 0,
+        dictionary: true,
+    },
+    Info {
+        encoding: Encoding::Dcz,
+        token: "dcz",
+        aliases: &[],
+        names: &[],
+        extension: None,
+        pack_code: 5,
+        feature: Some("zstd"),
+        decoded_at_run_time: false,
+        build_level: 19,
+        reload_level: 0,
+        dictionary: true,
     },
 ];
 
@@ -123,11 +164,13 @@ const BROTLI_LGWIN: u32 = 22;
 
 impl Encoding {
     /// Every coding, identity first.
-    pub const ALL: [Encoding; 4] = [
+    pub const ALL: [Encoding; 6] = [
         Encoding::Identity,
         Encoding::Brotli,
         Encoding::Zstd,
         Encoding::Gzip,
+        Encoding::Dcb,
+        Encoding::Dcz,
     ];
 
     /// Its row of [`TABLE`].
@@ -140,7 +183,7 @@ impl Encoding {
         self as usize
     }
 
-    /// The `Content-Encoding` token: `identity`, `br`, `zstd` or `gzip`.
+    /// The `Content-Encoding` token: `identity`, `br`, `zstd`, `gzip`, `dcb` or `dcz`.
     pub const fn as_str(self) -> &'static str {
         self.info().token
     }
@@ -196,9 +239,17 @@ impl Encoding {
         TABLE.iter().flat_map(|info| info.names.iter().copied())
     }
 
-    /// The codings that compress (every one but identity), in table order.
+    /// The codings that compress a file on its own (every one but identity and the deltas), in
+    /// table order.
     pub fn codecs() -> impl Iterator<Item = Encoding> + Clone {
-        Self::ALL.into_iter().filter(|&e| e != Encoding::Identity)
+        Self::ALL
+            .into_iter()
+            .filter(|&e| e != Encoding::Identity && !e.info().dictionary)
+    }
+
+    /// Whether this is a delta coding ([`Info::dictionary`]): `dcb` or `dcz`.
+    pub const fn needs_dictionary(self) -> bool {
+        self.info().dictionary
     }
 }
 
@@ -223,8 +274,8 @@ pub enum Effort {
 
 #[cfg(feature = "encode")]
 impl Encoding {
-    /// Every codec this build can encode, in table order: brotli and gzip, and zstd with the
-    /// `zstd` feature.
+    /// Every codec this build can encode a file with on its own, in table order: brotli and
+    /// gzip, and zstd with the `zstd` feature (not the deltas: see [`deltas`](Self::deltas)).
     pub fn available() -> &'static [Encoding] {
         if cfg!(feature = "zstd") {
             &[Encoding::Brotli, Encoding::Zstd, Encoding::Gzip]
@@ -235,7 +286,17 @@ impl Encoding {
 
     /// Whether this build can encode with this codec.
     pub fn is_available(self) -> bool {
-        Self::available().contains(&self)
+        Self::available().contains(&self) || Self::deltas().contains(&self)
+    }
+
+    /// The delta codings this build can make ([`delta`]): `dcb`, and `dcz` with the `zstd`
+    /// feature.
+    pub fn deltas() -> &'static [Encoding] {
+        if cfg!(feature = "zstd") {
+            &[Encoding::Dcb, Encoding::Dcz]
+        } else {
+            &[Encoding::Dcb]
+        }
     }
 
     /// A name for the codec and its build settings, which changes whenever they do: part of a
@@ -246,6 +307,10 @@ impl Encoding {
             Encoding::Brotli => format!("br-q{}-w{BROTLI_LGWIN}", info.build_level),
             Encoding::Gzip => format!("gz-{}", info.build_level),
             Encoding::Zstd if !self.is_available() => "zst-unavailable".into(),
+            Encoding::Dcb => format!("dcb-q{}-w{}", info.build_level, delta::DCB_LGWIN),
+            // The window follows the dictionary's length, which the entry's name does not say:
+            // `v2` names this rule (`delta::zstd_window_log`).
+            Encoding::Dcz => format!("dcz-{}-v2", info.build_level),
             other => format!(
                 "{}-{}",
                 other.file_extension().unwrap_or("id"),
@@ -255,7 +320,8 @@ impl Encoding {
     }
 
     /// Encodes `bytes` at `effort`. Identity returns them as they are; a codec this build
-    /// cannot encode (zstd without its feature) is an [`Unsupported`](std::io::ErrorKind) error.
+    /// cannot encode (zstd without its feature) is an [`Unsupported`](std::io::ErrorKind) error,
+    /// and so is a delta coding, which needs a dictionary ([`delta::encode_dcb`]).
     pub fn encode(self, bytes: &[u8], effort: Effort) -> std::io::Result<Vec<u8>> {
         use std::io::Write as _;
         let info = self.info();
@@ -293,6 +359,10 @@ impl Encoding {
                 std::io::ErrorKind::Unsupported,
                 "zstd needs the `zstd` feature",
             )),
+            Encoding::Dcb | Encoding::Dcz => Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "a delta coding needs a dictionary (kiln_codec::delta)",
+            )),
         }
     }
 }
@@ -311,10 +381,10 @@ impl Encoding {
             Encoding::Gzip => {
                 flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
             }
-            Encoding::Zstd => {
+            Encoding::Zstd | Encoding::Dcb | Encoding::Dcz => {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::Unsupported,
-                    "zstd is not decoded at run time",
+                    "not decoded at run time",
                 ));
             }
         }

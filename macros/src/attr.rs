@@ -23,7 +23,16 @@ pub(crate) struct Attrs {
     pub(crate) rewrite: bool,
     /// What a reference that resolves to no file of the bundle is.
     pub(crate) dangling: DanglingPolicy,
+    /// `deltas = N`: how many earlier versions of each changed file to bake deltas against
+    /// (default [`DEFAULT_DELTAS`]; 0 turns deltas and `Use-As-Dictionary` off).
+    pub(crate) deltas: usize,
 }
+
+/// Earlier versions per file that deltas are baked against, unless `deltas = N` says otherwise.
+pub(crate) const DEFAULT_DELTAS: usize = 2;
+/// The most `deltas = N` accepts: each version costs build time and binary size for every
+/// changed file, and a browser holds one dictionary per URL pattern.
+const MAX_DELTAS: usize = 16;
 
 /// `dangling = "warn" | "error" | "allow"`, with the span of the value.
 #[derive(Clone, Copy)]
@@ -34,8 +43,8 @@ pub(crate) enum DanglingPolicy {
 }
 
 const KEYS: &str = "`folder`, `prefix`, `include`, `exclude`, `compress`, `compressed_only`, \
-                    `rewrite`, `dangling` or `crate`";
-const KEY_NAMES: [&str; 9] = [
+                    `rewrite`, `dangling`, `deltas` or `crate`";
+const KEY_NAMES: [&str; 10] = [
     "folder",
     "prefix",
     "include",
@@ -44,6 +53,7 @@ const KEY_NAMES: [&str; 9] = [
     "compressed_only",
     "rewrite",
     "dangling",
+    "deltas",
     "crate",
 ];
 
@@ -83,6 +93,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Attrs> {
     let mut compressed_only: Option<(Span, u64)> = None;
     let mut rewrite: Option<syn::LitBool> = None;
     let mut dangling: Option<DanglingPolicy> = None;
+    let mut deltas: Option<usize> = None;
     let mut errors: Option<syn::Error> = None;
     // Set when an attribute did not parse: `folder` may be in the part that was not read.
     let mut attr_failed = false;
@@ -143,6 +154,20 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Attrs> {
                     }
                 };
                 set_once(&mut dangling, &meta, value)
+            } else if meta.path.is_ident("deltas") {
+                let lit: syn::LitInt = meta.value()?.parse()?;
+                let n: usize = lit.base10_parse()?;
+                if n > MAX_DELTAS {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!(
+                            "`deltas = {n}` is more than {MAX_DELTAS}: each earlier version costs \
+                             build time and binary size for every changed file; the default is \
+                             {DEFAULT_DELTAS}"
+                        ),
+                    ));
+                }
+                set_once(&mut deltas, &meta, n)
             } else if meta.path.is_ident("crate") {
                 let lit = string(&meta)?;
                 set_once(&mut krate, &meta, lit.parse::<Path>()?)
@@ -221,6 +246,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Attrs> {
             krate: krate.unwrap_or_else(|| syn::parse_quote!(::kiln)),
             compressed_only: compressed_only.map(|(_, min)| min),
             rewrite: rewrite.is_none_or(|lit| lit.value),
+            deltas: deltas.unwrap_or(DEFAULT_DELTAS),
         }),
         // Unreachable: a missing folder or a bad prefix always records an error.
         (None, _, _) => Err(syn::Error::new(input.ident.span(), "invalid `#[kiln]`")),

@@ -94,6 +94,7 @@ fn fallback(input: &DeriveInput, config: Option<&Attrs>, error: syn::Error) -> T
                 compressed_only: None,
                 rewrite: true,
                 dangling: attr::DanglingPolicy::Allow,
+                deltas: 0,
             };
             &default
         }
@@ -223,6 +224,8 @@ fn bake(input: &DeriveInput, config: &Attrs) -> syn::Result<Output> {
         jobs: std::env::var("KILN_JOBS").ok().and_then(|j| j.parse().ok()),
         rewrite: config.rewrite,
         prefix: config.prefix.clone(),
+        deltas: config.deltas,
+        previous: previous_release(),
         ..kiln_bake::Config::new(&folder)
     };
     let to_syn = |error| bake_error(config, &folder, error);
@@ -258,6 +261,7 @@ fn bake(input: &DeriveInput, config: &Attrs) -> syn::Result<Output> {
         prefix: &config.prefix,
         compressed_only: config.compressed_only,
         bundle_id: &bundle_id,
+        dictionaries: config.deltas > 0,
     };
     let pack = kiln_bake::write_pack(&baked.files, &options, &cache).map_err(to_syn)?;
     Ok(Output {
@@ -268,6 +272,14 @@ fn bake(input: &DeriveInput, config: &Attrs) -> syn::Result<Output> {
         unmatched: baked.unmatched,
         dangling: baked.dangling,
     })
+}
+
+/// `KILN_PREVIOUS`: the folder an earlier export wrote (the release being replaced), whose files
+/// are earlier versions to bake deltas against. A relative path is taken relative to where rustc
+/// runs: the workspace's root, where `cargo build` is usually typed.
+fn previous_release() -> Option<PathBuf> {
+    let value = std::env::var_os("KILN_PREVIOUS").filter(|v| !v.is_empty())?;
+    Some(std::path::absolute(&value).unwrap_or_else(|_| PathBuf::from(value)))
 }
 
 /// `KILN_CACHE_DIR` if set, else `<target>/kiln-cache` as kiln-macros' build script found it.
@@ -300,13 +312,27 @@ fn generate(
             // The bytes come from the pack. Unless the build script watches the folder, unused
             // constants make Cargo rebuild the crate when one of the files changes (see
             // `track`).
-            let track = if watched {
+            let mut track = if watched {
                 TokenStream::new()
             } else {
                 let count = files.len();
                 let sources = files.iter().map(|f| f.source.to_string_lossy());
                 quote!(const _: [&[u8]; #count] = [#(::core::include_bytes!(#sources)),*];)
             };
+            // What the bake read from the environment: Cargo rebuilds the crate when one of
+            // these variables changes (`option_env!` puts them in rustc's dep-info), and when
+            // the previous release's manifest does.
+            track.extend(quote! {
+                const _: ::core::option::Option<&str> = ::core::option_env!("KILN_CACHE_DIR");
+                const _: ::core::option::Option<&str> = ::core::option_env!("KILN_PREVIOUS");
+            });
+            if config.deltas > 0
+                && let Some(previous) = previous_release()
+            {
+                let manifest = previous.join("staticfiles.json");
+                let manifest = manifest.to_string_lossy();
+                track.extend(quote!(const _: &[u8] = ::core::include_bytes!(#manifest);));
+            }
             quote! {
                 static #bundle_static: #krate::Bundle = #krate::Bundle::packed_with_base_url_env(
                     ::core::include_bytes!(#meta),

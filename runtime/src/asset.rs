@@ -9,14 +9,26 @@ use http::HeaderValue;
 pub use crate::encoding::Encoding;
 
 /// Appends the strong entity tag of the representation of content `hash` in `encoding`, quoted:
-/// `"<hash>"` for identity, `"<hash>-br"` and so on for the others. The one format of every
-/// source's entity tags.
-pub(crate) fn write_etag(out: &mut String, hash: &str, encoding: Encoding) {
+/// `"<hash>"` for identity, `"<hash>-br"` and so on for the others, and for a delta
+/// (`bytes` starting with the hash of its dictionary, RFC 9842 §4) `"<hash>-dcb-<the first 16
+/// hex digits of the dictionary's hash>"`: distinct per content, coding and dictionary. The one
+/// format of every source's entity tags.
+pub(crate) fn write_etag(out: &mut String, hash: &str, encoding: Encoding, bytes: &[u8]) {
     out.push('"');
     out.push_str(hash);
     if encoding != Encoding::Identity {
         out.push('-');
         out.push_str(encoding.as_str());
+    }
+    if encoding.needs_dictionary()
+        && let Some(dictionary) = kiln_codec::delta::dictionary_of(bytes)
+    {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        out.push('-');
+        for &b in &dictionary[..8] {
+            out.push(char::from(DIGITS[usize::from(b >> 4)]));
+            out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        }
     }
     out.push('"');
 }
@@ -120,7 +132,12 @@ pub struct Asset {
     content_type: HeaderValue,
     /// For a compressed-only asset, `bytes` is empty and `decoded` fills in.
     pub(crate) identity: Variant,
+    /// The precompressed variants, then the deltas (RFC 9842) against earlier versions.
     variants: Box<[Variant]>,
+    /// How many of `variants` are precompressed variants; the rest are deltas.
+    ordinary: usize,
+    /// Whether the fingerprinted URL offers the asset as a compression dictionary.
+    dictionary: bool,
     compressed_only: bool,
     decoded: OnceLock<Bytes>,
     /// When references in the file were rewritten to fingerprinted names: the file as written,
@@ -172,6 +189,11 @@ impl Asset {
         variants: Box<[Variant]>,
         compressed_only: bool,
     ) -> Self {
+        // Deltas come after the variants (kiln-bake writes them so).
+        let ordinary = variants
+            .iter()
+            .take_while(|v| !v.encoding.needs_dictionary())
+            .count();
         Asset {
             text,
             start,
@@ -179,11 +201,37 @@ impl Asset {
             content_type,
             identity,
             variants,
+            ordinary,
+            dictionary: false,
             compressed_only,
             decoded: OnceLock::new(),
             as_written: None,
             insertions: Box::new([]),
         }
+    }
+
+    /// Offers the asset's fingerprinted URL to browsers as a compression dictionary for its next
+    /// version (`Use-As-Dictionary`): a baked bundle that bakes deltas.
+    pub(crate) fn set_dictionary(&mut self, yes: bool) {
+        self.dictionary = yes;
+    }
+
+    /// Whether the fingerprinted URL offers the asset as a compression dictionary.
+    pub(crate) fn is_dictionary(&self) -> bool {
+        self.dictionary
+    }
+
+    /// The deltas (`dcb`, `dcz`) of the asset's bytes against earlier versions, each starting
+    /// with the SHA-256 of the version it was made against (RFC 9842 §4). Served only under the
+    /// fingerprinted URL, to a client that names that version in `Available-Dictionary`.
+    pub fn deltas(&self) -> &[Variant] {
+        self.variants.get(self.ordinary..).unwrap_or_default()
+    }
+
+    /// The variants and the deltas, in the order of [`representation`](Self::representation)
+    /// after identity.
+    pub(crate) fn stored_variants(&self) -> &[Variant] {
+        &self.variants
     }
 
     /// Records `written` as the file as written of this (rewritten) asset.
@@ -234,6 +282,8 @@ impl Asset {
             content_type: template.content_type.clone(),
             identity,
             variants: template.variants.clone(),
+            ordinary: template.ordinary,
+            dictionary: false,
             compressed_only: false,
             decoded: OnceLock::new(),
             as_written: None,
@@ -287,7 +337,7 @@ impl Asset {
     }
 
     /// The representation at `index`: 0 for identity, then 1 + a variant's position among the
-    /// [`variants`](Self::variants).
+    /// [`variants`](Self::variants), then the [`deltas`](Self::deltas).
     pub(crate) fn representation(&self, index: usize) -> &Variant {
         match index.checked_sub(1) {
             None => &self.identity,
@@ -387,8 +437,9 @@ impl Asset {
 
     /// The precompressed representations, each at least 5% smaller than the file. Empty for
     /// types that are already compressed (images, fonts, archives) and for `compress(none)`.
+    /// The [`deltas`](Self::deltas) are not among them.
     pub fn variants(&self) -> &[Variant] {
-        &self.variants
+        &self.variants[..self.ordinary]
     }
 
     /// Every representation, identity first, then the precompressed ones.
@@ -404,7 +455,7 @@ impl Asset {
     /// assert_eq!(css.encodings().next().unwrap().bytes(), css.bytes());
     /// ```
     pub fn encodings(&self) -> impl Iterator<Item = Variant> + '_ {
-        std::iter::once(self.identity()).chain(self.variants.iter().cloned())
+        std::iter::once(self.identity()).chain(self.variants().iter().cloned())
     }
 
     /// The representation in `encoding`, if there is one.
@@ -412,7 +463,7 @@ impl Asset {
         if encoding == Encoding::Identity {
             return Some(self.identity());
         }
-        self.variants
+        self.variants()
             .iter()
             .find(|v| v.encoding == encoding)
             .cloned()

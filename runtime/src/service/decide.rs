@@ -91,7 +91,7 @@ pub(crate) fn decide(
     };
     let fields = Fields::new(headers);
     let asset = found.served();
-    let variant = negotiate::choose(asset, &fields);
+    let variant = negotiate::choose(asset, &fields, found.immutable);
     let etag = asset.representation(variant).etag_bytes();
 
     // Most requests carry neither: `has` spares them the evaluation.

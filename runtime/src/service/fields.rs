@@ -1,9 +1,11 @@
 //! The request header fields the service reads, found before deciding.
 //!
-//! Kiln reads five fields: `Accept-Encoding`, `If-Match`, `If-None-Match`, `Range` and `If-Range`.
-//! A `HeaderMap` lookup hashes the name and probes the table even when the field is absent, and
-//! most requests carry none of the last four. Walking the map once, comparing each name with the
-//! five, is cheaper for any request a browser sends (BENCHMARKS.md has the instruction counts).
+//! Kiln reads six fields: `Accept-Encoding`, `If-Match`, `If-None-Match`, `Range`, `If-Range` and
+//! `Available-Dictionary`. A `HeaderMap` lookup hashes the name and probes the table even when
+//! the field is absent, and most requests carry none of the last five. Walking the map once,
+//! comparing each name with the six, is cheaper for any request a browser sends (BENCHMARKS.md
+//! has the instruction counts). The `Sec-Fetch-*` fields matter only to a request that names a
+//! dictionary, which looks them up itself.
 
 use http::HeaderMap;
 use http::header::{
@@ -22,15 +24,20 @@ pub(crate) enum Field {
     IfNoneMatch = 2,
     Range = 3,
     IfRange = 4,
+    AvailableDictionary = 5,
 }
 
+/// How many fields Kiln reads.
+const FIELDS: usize = 6;
+
 impl Field {
-    const ALL: [Field; 5] = [
+    const ALL: [Field; FIELDS] = [
         Field::AcceptEncoding,
         Field::IfMatch,
         Field::IfNoneMatch,
         Field::Range,
         Field::IfRange,
+        Field::AvailableDictionary,
     ];
 
     fn name(self) -> HeaderName {
@@ -40,6 +47,7 @@ impl Field {
             Field::IfNoneMatch => IF_NONE_MATCH,
             Field::Range => RANGE,
             Field::IfRange => IF_RANGE,
+            Field::AvailableDictionary => super::dictionary::AVAILABLE_DICTIONARY,
         }
     }
 
@@ -53,7 +61,7 @@ impl Field {
 pub(crate) struct Fields<'a> {
     headers: &'a HeaderMap,
     /// The line of each field when it has exactly one and the map was walked.
-    once: [Option<&'a HeaderValue>; 5],
+    once: [Option<&'a HeaderValue>; FIELDS],
     /// Bit `field` set: the field has several lines, or the map was not walked; ask the map.
     ask: u8,
 }
@@ -62,7 +70,7 @@ impl<'a> Fields<'a> {
     pub(crate) fn new(headers: &'a HeaderMap) -> Self {
         let mut fields = Fields {
             headers,
-            once: [None; 5],
+            once: [None; FIELDS],
             ask: 0,
         };
         if headers.len() > WALK_LIMIT {
@@ -96,6 +104,11 @@ impl<'a> Fields<'a> {
         } else {
             Values::Once(self.once[field as usize])
         }
+    }
+
+    /// The request's header map, for fields only a rare request needs.
+    pub(crate) fn headers(&self) -> &'a HeaderMap {
+        self.headers
     }
 
     /// The first line of `field`.

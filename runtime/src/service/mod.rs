@@ -3,6 +3,7 @@
 mod body;
 pub(crate) mod conditional;
 mod decide;
+pub(crate) mod dictionary;
 pub(crate) mod fields;
 mod negotiate;
 mod range;
@@ -154,7 +155,7 @@ impl ServeAssets {
         #[cfg(feature = "axum")]
         if let Some(location) = mount::slash_redirect(self.bundle, req) {
             let decision = decide::Decision::Redirect(location);
-            return response::build(decision, req.method(), &self.config);
+            return response::build(decision, req.method(), &self.config, self.bundle);
         }
         self.respond_parts(req.method(), req.uri(), req.headers())
     }
@@ -166,7 +167,7 @@ impl ServeAssets {
         headers: &HeaderMap,
     ) -> Response<AssetBody> {
         let decision = decide::decide(method, uri, headers, self.bundle, &self.config);
-        response::build(decision, method, &self.config)
+        response::build(decision, method, &self.config, self.bundle)
     }
 }
 

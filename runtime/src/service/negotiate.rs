@@ -5,6 +5,7 @@
 //! first (a byte that is not part of a known coding simply matches nothing).
 
 use super::conditional::trim;
+use super::dictionary;
 use super::fields::{Field, Fields};
 use crate::asset::{Asset, Encoding};
 
@@ -72,14 +73,19 @@ impl Qualities {
 /// What browsers and common clients send, read in advance: one of these is most requests'
 /// `Accept-Encoding`, and comparing it costs a tenth of parsing it (callgrind). A unit test checks
 /// every entry against the parser.
-static COMMON: [(&[u8], Qualities); 11] = {
-    use Encoding::{Brotli, Gzip, Identity, Zstd};
+static COMMON: [(&[u8], Qualities); 12] = {
+    use Encoding::{Brotli, Dcb, Dcz, Gzip, Identity, Zstd};
     const BR_ZSTD_GZIP: Qualities = Qualities::listed(&[Brotli, Zstd, Gzip]);
     const BR_GZIP: Qualities = Qualities::listed(&[Brotli, Gzip]);
     const GZIP: Qualities = Qualities::listed(&[Gzip]);
     [
         // Chrome, Edge and Firefox since 2024.
         (b"gzip, deflate, br, zstd", BR_ZSTD_GZIP),
+        // Chrome and Edge when they hold a dictionary for the URL (RFC 9842).
+        (
+            b"gzip, deflate, br, zstd, dcb, dcz",
+            Qualities::listed(&[Brotli, Zstd, Gzip, Dcb, Dcz]),
+        ),
         // Safari, and earlier browsers.
         (b"gzip, deflate, br", BR_GZIP),
         // curl --compressed.
@@ -211,23 +217,40 @@ fn parse_quality(s: &[u8]) -> Option<Quality> {
 }
 
 /// Picks the representation of `asset` to send for a request with these `headers`: its index
-/// among the asset's representations (0 for identity, then 1 + the variant's position).
+/// among the asset's representations (0 for identity, then 1 + the variant's position, then the
+/// deltas).
 ///
 /// The highest quality wins; ties go to the smallest representation; `q=0` forbids. Without an
 /// `Accept-Encoding` header, identity is sent. When nothing is acceptable, identity is sent anyway
 /// (RFC 9110 §12.5.3 allows it, and it beats a 406 for a static file).
-pub(crate) fn choose(asset: &Asset, fields: &Fields<'_>) -> usize {
-    if asset.variants().is_empty() {
+///
+/// Under a fingerprinted (`immutable`) URL, the deltas made against the dictionary the request
+/// names in `Available-Dictionary` compete too, as `dcb` and `dcz` (RFC 9842), unless the
+/// request is a cross-origin `no-cors` one.
+pub(crate) fn choose(asset: &Asset, fields: &Fields<'_>, immutable: bool) -> usize {
+    let stored = asset.stored_variants();
+    if stored.is_empty() {
         return 0;
     }
     let Some(qualities) = Qualities::parse(fields) else {
         return 0;
     };
+    // Which deltas may compete: none, unless the request names a dictionary one was made with.
+    let dictionary = match fields.has(Field::AvailableDictionary) && immutable {
+        true => named_dictionary(asset, fields),
+        false => None,
+    };
     let mut best = 0;
     let mut best_len = asset.len();
     let mut best_q = qualities.of(Encoding::Identity);
-    for (i, variant) in asset.variants().iter().enumerate() {
-        let q = qualities.of(variant.encoding());
+    for (i, variant) in stored.iter().enumerate() {
+        let encoding = variant.encoding();
+        if encoding.needs_dictionary()
+            && (dictionary.is_none() || dictionary::of(variant) != dictionary.as_ref())
+        {
+            continue;
+        }
+        let q = qualities.of(encoding);
         if q > best_q || (q == best_q && q > 0 && variant.len() < best_len) {
             best = i + 1;
             best_len = variant.len();
@@ -235,6 +258,20 @@ pub(crate) fn choose(asset: &Asset, fields: &Fields<'_>) -> usize {
         }
     }
     best
+}
+
+/// The dictionary a request names, when `asset` has deltas and a delta may answer the request.
+fn named_dictionary(asset: &Asset, fields: &Fields<'_>) -> Option<kiln_codec::delta::DictionaryHash> {
+    if asset.deltas().is_empty() || !dictionary::allowed(fields.headers()) {
+        return None;
+    }
+    let mut values = fields.values(Field::AvailableDictionary);
+    let value = values.next()?;
+    // Two lines are a list, not the one byte sequence the field is.
+    if values.next().is_some() {
+        return None;
+    }
+    dictionary::requested(value)
 }
 
 #[cfg(test)]

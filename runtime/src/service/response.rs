@@ -13,8 +13,10 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 
 use super::body::AssetBody;
 use super::decide::{Decision, Found};
+use super::dictionary;
 use super::settings::{ErrorHeads, Prepared, Settings};
 use crate::asset::Variant;
+use crate::bundle::Bundle;
 
 /// `Cache-Control` of fingerprinted URLs, by default.
 pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -24,10 +26,18 @@ pub(crate) const NO_CACHE: &str = "no-cache";
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const BYTES: HeaderValue = HeaderValue::from_static("bytes");
 const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("accept-encoding");
+/// The `Vary` of an asset with deltas: which one is sent depends on the dictionary too.
+const ACCEPT_ENCODING_DICTIONARY: HeaderValue =
+    HeaderValue::from_static("accept-encoding, available-dictionary");
 const GET_HEAD: HeaderValue = HeaderValue::from_static("GET, HEAD");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
-pub(crate) fn build(decision: Decision, method: &Method, config: &Settings) -> Response<AssetBody> {
+pub(crate) fn build(
+    decision: Decision,
+    method: &Method,
+    config: &Settings,
+    bundle: &'static Bundle,
+) -> Response<AssetBody> {
     let is_head = method == Method::HEAD;
     match decision {
         Decision::Serve {
@@ -35,7 +45,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Settings) -> R
             variant,
             range: None,
         } => Response::from_parts(
-            head_for(Kind::Ok, &found, variant, config),
+            head_for(Kind::Ok, &found, variant, config, bundle),
             body(bytes_of(&found, variant), is_head),
         ),
         Decision::Serve {
@@ -65,7 +75,7 @@ pub(crate) fn build(decision: Decision, method: &Method, config: &Settings) -> R
             res
         }
         Decision::NotModified { found, variant } => Response::from_parts(
-            head_for(Kind::NotModified, &found, variant, config),
+            head_for(Kind::NotModified, &found, variant, config, bundle),
             AssetBody::empty(),
         ),
         Decision::RangeNotSatisfiable { found } => {
@@ -134,11 +144,17 @@ impl Kind {
 /// The status and headers of a 200 or 304 for the representation at index `variant`: a clone of
 /// the prepared head when the asset is one of the bundle's (no header value validated, no header
 /// name hashed), else built now.
-fn head_for(kind: Kind, found: &Found, variant: usize, config: &Settings) -> Parts {
+fn head_for(
+    kind: Kind,
+    found: &Found,
+    variant: usize,
+    config: &Settings,
+    bundle: &'static Bundle,
+) -> Parts {
     let prepared = found
         .index
         .and_then(|i| config.prepared.get(i))
-        .map(|cell| cell.get_or_init(|| Prepared::new(found, config)));
+        .map(|cell| cell.get_or_init(|| Prepared::new(found, config, bundle)));
     match prepared.and_then(|p| p.get(kind, found.immutable, variant)) {
         Some(head) => head.clone(),
         None => build_head(
@@ -146,18 +162,48 @@ fn head_for(kind: Kind, found: &Found, variant: usize, config: &Settings) -> Par
             found,
             found.described().representation(variant),
             config,
+            None,
         ),
     }
 }
 
-fn build_head(kind: Kind, found: &Found, variant: &Variant, config: &Settings) -> Parts {
+/// The head of a 200 or 304; a 200 offers the response as a compression dictionary with
+/// `offer` (a `Use-As-Dictionary` value) when there is one.
+fn build_head(
+    kind: Kind,
+    found: &Found,
+    variant: &Variant,
+    config: &Settings,
+    offer: Option<&HeaderValue>,
+) -> Parts {
     let mut headers = HeaderMap::with_capacity(HEADER_CAPACITY);
     kind.builder()(&mut headers, found, variant, config);
+    if let (Kind::Ok, Some(offer)) = (kind, offer) {
+        headers.insert(dictionary::USE_AS_DICTIONARY, offer.clone());
+    }
     head(kind.status(), headers)
 }
 
+/// The `Use-As-Dictionary` of the asset's fingerprinted URL, if it offers one: a baked asset of a
+/// dictionary type in a bundle that bakes deltas, served with a `max-age` (a browser keeps a
+/// dictionary only while it is fresh). The pattern follows the bundle's base URL when one is set
+/// (when the asset is first served).
+fn offer(found: &Found, config: &Settings, bundle: &'static Bundle) -> Option<HeaderValue> {
+    let asset = &found.asset;
+    let fresh = config
+        .cache_control_fingerprinted
+        .to_str()
+        .is_ok_and(|value| value.contains("max-age") && !value.contains("no-store"));
+    if !asset.is_dictionary() || !fresh {
+        return None;
+    }
+    let url = bundle.url_of(asset);
+    dictionary::use_as_dictionary(dictionary::path_of(&url), asset.hash().get(..12)?)
+}
+
 impl Prepared {
-    fn new(found: &Found, config: &Settings) -> Box<Self> {
+    fn new(found: &Found, config: &Settings, bundle: &'static Bundle) -> Box<Self> {
+        let offer = offer(found, config, bundle);
         let heads = |kind, immutable: bool| -> Vec<Parts> {
             // Heads need what a form describes, not its bytes: the plain form of a rewritten
             // file (whose bytes a baked bundle makes on first use) is not made for them.
@@ -165,9 +211,11 @@ impl Prepared {
                 immutable,
                 ..found.clone()
             };
+            // Only the fingerprinted URL offers the asset as a dictionary.
+            let offer = offer.as_ref().filter(|_| immutable);
             std::iter::once(&found.described().identity)
-                .chain(found.described().variants())
-                .map(|variant| build_head(kind, &found, variant, config))
+                .chain(found.described().stored_variants())
+                .map(|variant| build_head(kind, &found, variant, config, offer))
                 .collect()
         };
         Box::new(Prepared {
@@ -239,10 +287,19 @@ fn representation_headers(
     headers.insert(CONTENT_TYPE, found.described().content_type_header());
     headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
-    if !found.described().variants().is_empty() {
+    vary(headers, found);
+    common(headers, &config.headers);
+}
+
+/// `Vary` for a representation of an asset that has variants (`Accept-Encoding`), and deltas
+/// under its fingerprinted URL (`Available-Dictionary` too): on 200, 206 and 304 alike.
+fn vary(headers: &mut HeaderMap, found: &Found) {
+    let asset = found.described();
+    if found.immutable && !asset.deltas().is_empty() {
+        headers.insert(VARY, ACCEPT_ENCODING_DICTIONARY);
+    } else if !asset.variants().is_empty() {
         headers.insert(VARY, ACCEPT_ENCODING);
     }
-    common(headers, &config.headers);
 }
 
 /// The headers of a 304: what a 200 would have sent of `ETag`, `Cache-Control` and `Vary`
@@ -255,9 +312,7 @@ fn not_modified_headers(
 ) {
     headers.insert(ETAG, variant.etag_header());
     headers.insert(CACHE_CONTROL, cache_control(found, config));
-    if !found.described().variants().is_empty() {
-        headers.insert(VARY, ACCEPT_ENCODING);
-    }
+    vary(headers, found);
     common(headers, &config.headers);
 }
 

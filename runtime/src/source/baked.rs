@@ -76,7 +76,7 @@ pub(crate) fn asset(file: &BakedFile, bytes: Vec<u8>, prefix: &str) -> Result<As
     let header = |s: String| HeaderValue::try_from(s).map_err(|_| unservable("its name"));
     let represent = |encoding: Encoding, bytes: Vec<u8>| -> Result<Variant, Error> {
         let mut etag = String::with_capacity(file.hash.len() + 8);
-        asset::write_etag(&mut etag, &file.hash, encoding);
+        asset::write_etag(&mut etag, &file.hash, encoding, &bytes);
         let len = bytes.len();
         Ok(Variant::new(
             encoding,
@@ -90,6 +90,7 @@ pub(crate) fn asset(file: &BakedFile, bytes: Vec<u8>, prefix: &str) -> Result<As
     let variants = file
         .variants
         .iter()
+        .chain(&file.deltas)
         .map(|variant| represent(variant.codec, variant.stored.read()?))
         .collect::<Result<Box<[Variant]>, Error>>()?;
     Ok(Asset::new(

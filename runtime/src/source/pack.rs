@@ -16,7 +16,7 @@ use super::Fixed;
 use crate::asset::{self, Asset, Encoding, Variant};
 
 const MAGIC: &[u8; 8] = b"KILNPACK";
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 
 /// Reads little-endian numbers off a byte slice; running off the end is a corrupt pack.
 struct Cursor<'a> {
@@ -104,6 +104,8 @@ struct Record {
     compressed_only: bool,
     /// The file as written of the record before, whose references were rewritten.
     as_written: bool,
+    /// Offered as a compression dictionary under its fingerprinted URL.
+    dictionary: bool,
     identity: Raw,
     variants: usize,
     /// How many insertions this record lists (for the file as written after it).
@@ -153,6 +155,7 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Fixed {
             let hash_end = usize::from(cursor.u16());
             let flags = cursor.u8();
             let (compressed_only, as_written) = (flags & 1 != 0, flags & 2 != 0);
+            let dictionary = flags & 4 != 0;
             let identity = raw(&mut cursor, chunks);
             let variants = usize::from(cursor.u8());
             let insertions = cursor.usize();
@@ -165,6 +168,7 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Fixed {
                 hash_end,
                 compressed_only,
                 as_written,
+                dictionary,
                 identity,
                 variants,
                 insertions,
@@ -216,7 +220,7 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Fixed {
         let content_type = value(types.next().unwrap_or_else(|| corrupt("types")));
         let identity = represent(&record.identity);
         let variants = own.iter().map(&mut represent).collect();
-        let asset = Asset::new(
+        let mut asset = Asset::new(
             Arc::clone(&text),
             record.start,
             record.ends,
@@ -225,6 +229,7 @@ pub(crate) fn load(meta: &[u8], chunks: &[&'static [u8]]) -> Fixed {
             variants,
             record.compressed_only,
         );
+        asset.set_dictionary(record.dictionary);
         (record, asset)
     }) {
         let removals = insertions.next().unwrap_or_default();
@@ -279,7 +284,7 @@ fn header_texts(
         let hash = field(5, record.hash_end);
         for raw in std::iter::once(&record.identity).chain(own) {
             let start = out.len();
-            asset::write_etag(&mut out, hash, raw.encoding);
+            asset::write_etag(&mut out, hash, raw.encoding, raw.bytes);
             let split = out.len();
             let _ = write!(out, "{}", raw.len);
             spans.push((start..split, split..out.len()));

@@ -1,0 +1,382 @@
+//! Deltas across deploys (RFC 9842, Compression Dictionary Transport): for each file a browser may
+//! keep as a dictionary ([`is_dictionary_type`]), the bytes its fingerprinted name serves,
+//! compressed against earlier versions of the same path. A returning visitor whose browser holds
+//! one of those versions downloads the delta instead of the whole file.
+//!
+//! Earlier versions come from two places, the release being replaced first:
+//!
+//! - [`Config::previous`] (`KILN_PREVIOUS` for the derive): a folder an earlier export wrote.
+//!   Its `staticfiles.json` maps each path to the fingerprinted name whose bytes that release
+//!   served; no cache is needed, so a CI machine that starts empty gets deltas too.
+//! - The cache's history: each build records, per URL (prefix and path), the content hashes it
+//!   baked, most recent first, and keeps the bytes of each version by hash (the entry
+//!   [`Cache::identity_entry`] names, shared with rewritten files). A second build with the same
+//!   cache after an edit has deltas with no set-up.
+//!
+//! Deltas are cached like variants, by (file hash, coding, dictionary hash), and kept only when
+//! they are at most half the file's best ordinary variant: a delta that saves less is not worth
+//! the bytes in the binary.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use kiln_codec::{Encoding, delta};
+use sha2::{Digest, Sha256};
+
+use crate::names::hex;
+use crate::{
+    BakedFile, Cache, Compressed, Config, Error, Stats, Stored, content_hash, is_dictionary_type,
+};
+
+/// Adds to every file of `files` that may serve as a dictionary its deltas against up to
+/// [`Config::deltas`] earlier versions, and records this build's versions in the cache's history.
+pub(crate) fn add(files: &mut [BakedFile], config: &Config, stats: &mut Stats) -> Result<(), Error> {
+    let previous = match &config.previous {
+        Some(dir) => Previous::open(dir)?,
+        None => Previous::default(),
+    };
+    let eligible: Vec<usize> = (0..files.len())
+        .filter(|&i| files[i].len > 0 && is_dictionary_type(&files[i].path))
+        .collect();
+    let made = crate::in_parallel(&eligible, config, |&i| {
+        deltas_of(&files[i], config, &previous)
+    })?;
+    for (i, (deltas, file_stats)) in eligible.into_iter().zip(made) {
+        stats.add(file_stats);
+        files[i].deltas = deltas;
+    }
+    Ok(())
+}
+
+/// The delta codings this build makes: `dcb`, and `dcz` when zstd is one of the bundle's codecs.
+fn codings(config: &Config) -> impl Iterator<Item = Encoding> + '_ {
+    Encoding::deltas()
+        .iter()
+        .copied()
+        .filter(|&coding| coding != Encoding::Dcz || config.codecs.contains(&Encoding::Zstd))
+}
+
+/// Whether a delta of `len` bytes is worth keeping beside a best ordinary representation of
+/// `best` bytes: it must be at most half of it.
+pub fn worth_keeping(best: u64, len: u64) -> bool {
+    len.saturating_mul(2) <= best
+}
+
+/// An earlier version of a file: its content hash and where its bytes are.
+struct Earlier {
+    hash: String,
+    bytes: PathBuf,
+}
+
+fn deltas_of(
+    file: &BakedFile,
+    config: &Config,
+    previous: &Previous,
+) -> Result<(Vec<Compressed>, Stats), Error> {
+    let mut stats = Stats::default();
+    let cache = config.cache.as_ref();
+    let key = history_key(&config.prefix, &file.path);
+    let history = cache.map(|c| read_history(c, &key)).unwrap_or_default();
+
+    let mut earlier: Vec<Earlier> = Vec::new();
+    if let Some(found) = previous.version_of(&file.path)? {
+        earlier.push(found);
+    }
+    if let Some(cache) = cache {
+        for hash in &history {
+            let bytes = cache.identity_entry(hash);
+            if earlier.iter().all(|e| e.hash != *hash) && bytes.is_file() {
+                earlier.push(Earlier {
+                    hash: hash.clone(),
+                    bytes,
+                });
+            }
+        }
+    }
+    earlier.retain(|e| e.hash != file.hash);
+    earlier.truncate(config.deltas);
+
+    // The file's bytes, read when a delta must be made or the cache lacks them.
+    let mut bytes: Option<Vec<u8>> = None;
+    let mut current = || -> Result<Vec<u8>, Error> {
+        if bytes.is_none() {
+            bytes = Some(file.read()?);
+        }
+        Ok(bytes.clone().unwrap_or_default())
+    };
+    let best = file.variants.iter().map(|v| v.len).min().unwrap_or(file.len);
+    let cache_error = |cache: &Cache| {
+        let path = cache.dir().to_owned();
+        move |source| Error::Cache { path, source }
+    };
+    let mut deltas = Vec::new();
+    for version in &earlier {
+        let Some(dictionary_hash) = parse_hash(&version.hash) else {
+            continue;
+        };
+        let mut dictionary: Option<Vec<u8>> = None;
+        for coding in codings(config) {
+            if let Some(cache) = cache
+                && let Some(len) = cache.lookup_delta(&file.hash, coding, &version.hash)
+            {
+                stats.cache_hits += 1;
+                if worth_keeping(best, len) {
+                    deltas.push(Compressed {
+                        codec: coding,
+                        len,
+                        stored: Stored::File(cache.delta_entry(&file.hash, coding, &version.hash)),
+                        dictionary: Some(version.hash.clone()),
+                    });
+                }
+                continue;
+            }
+            let dictionary = match &dictionary {
+                Some(bytes) => bytes,
+                None => {
+                    let read = fs::read(&version.bytes).map_err(|e| Error::Read {
+                        path: version.bytes.clone(),
+                        source: e,
+                    })?;
+                    // A cache entry or an exported file that does not hash to its name is
+                    // skipped rather than trusted: the delta would decode to garbage.
+                    if content_hash(&read) != version.hash {
+                        break;
+                    }
+                    dictionary.insert(read)
+                }
+            };
+            let made = encode(coding, &current()?, dictionary, &dictionary_hash).map_err(|e| {
+                Error::Compress {
+                    path: file.path.clone(),
+                    codec: coding.as_str(),
+                    source: e,
+                }
+            })?;
+            stats.compressed += 1;
+            let len = made.len() as u64;
+            // Stored whether or not it is kept, so the next build need not find out again.
+            let stored = match cache {
+                Some(cache) => Stored::File(
+                    cache
+                        .store_delta(&file.hash, coding, &version.hash, &made)
+                        .map_err(cache_error(cache))?,
+                ),
+                None => Stored::Memory(made),
+            };
+            if worth_keeping(best, len) {
+                deltas.push(Compressed {
+                    codec: coding,
+                    len,
+                    stored,
+                    dictionary: Some(version.hash.clone()),
+                });
+            }
+        }
+    }
+    stats.deltas = deltas.len();
+
+    if let Some(cache) = cache {
+        // This version's bytes, for the next builds' deltas (a rewritten file's are there).
+        let entry = cache.identity_entry(&file.hash);
+        if !entry.is_file() {
+            cache
+                .write_atomically(&entry, &current()?)
+                .map_err(cache_error(cache))?;
+        }
+        let mut updated = vec![file.hash.clone()];
+        updated.extend(history.iter().filter(|h| **h != file.hash).cloned());
+        updated.truncate(config.deltas + 1);
+        if updated != history {
+            let path = cache.dir().join("history").join(&key);
+            cache
+                .write_atomically(&path, updated.join("\n").as_bytes())
+                .map_err(cache_error(cache))?;
+        }
+    }
+    Ok((deltas, stats))
+}
+
+/// `bytes` as a delta in `coding` against `dictionary`.
+fn encode(
+    coding: Encoding,
+    bytes: &[u8],
+    dictionary: &[u8],
+    hash: &delta::DictionaryHash,
+) -> std::io::Result<Vec<u8>> {
+    match coding {
+        Encoding::Dcb => delta::encode_dcb(bytes, dictionary, hash),
+        #[cfg(feature = "zstd")]
+        Encoding::Dcz => delta::encode_dcz(bytes, dictionary, hash),
+        other => Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            format!("{other} is not a delta coding of this build"),
+        )),
+    }
+}
+
+/// The name of a URL's history file: what a browser's dictionary is keyed by is the URL, so two
+/// bundles with the same prefix and path share one history, and a moved checkout keeps it.
+fn history_key(prefix: &str, path: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(prefix.trim_end_matches('/').as_bytes())
+        .chain_update(b"/")
+        .chain_update(path.as_bytes())
+        .finalize();
+    hex(&digest)[..32].to_owned()
+}
+
+/// The content hashes recorded for a URL, most recent first; empty when there is no history.
+fn read_history(cache: &Cache, key: &str) -> Vec<String> {
+    fs::read_to_string(cache.dir().join("history").join(key))
+        .map(|text| {
+            text.lines()
+                .filter(|line| parse_hash(line).is_some())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A content hash (64 lowercase hex characters) as bytes.
+fn parse_hash(hash: &str) -> Option<delta::DictionaryHash> {
+    let digits = hash.as_bytes();
+    if digits.len() != 64 {
+        return None;
+    }
+    let nibble = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+impl Cache {
+    /// Where the delta of content `hash` in `coding` against the dictionary `dictionary` (a
+    /// content hash) lives.
+    pub fn delta_entry(&self, hash: &str, coding: Encoding, dictionary: &str) -> PathBuf {
+        let (fan, _) = hash.split_at(2.min(hash.len()));
+        self.dir().join(fan).join(format!(
+            "{hash}.{}.{}",
+            &dictionary[..dictionary.len().min(32)],
+            coding.cache_tag()
+        ))
+    }
+
+    /// The length of a cached delta, if there is one.
+    pub fn lookup_delta(&self, hash: &str, coding: Encoding, dictionary: &str) -> Option<u64> {
+        fs::metadata(self.delta_entry(hash, coding, dictionary))
+            .ok()
+            .map(|meta| meta.len())
+    }
+
+    /// Stores a delta, atomically.
+    pub fn store_delta(
+        &self,
+        hash: &str,
+        coding: Encoding,
+        dictionary: &str,
+        bytes: &[u8],
+    ) -> std::io::Result<PathBuf> {
+        let path = self.delta_entry(hash, coding, dictionary);
+        self.write_atomically(&path, bytes)?;
+        Ok(path)
+    }
+}
+
+/// The release being replaced: an export's `staticfiles.json`, read once.
+#[derive(Debug, Default)]
+struct Previous {
+    dir: PathBuf,
+    /// Path to fingerprinted name.
+    paths: HashMap<String, String>,
+}
+
+impl Previous {
+    fn open(dir: &Path) -> Result<Self, Error> {
+        let manifest = dir.join("staticfiles.json");
+        let problem = |message: String| Error::Previous {
+            path: dir.to_owned(),
+            message,
+        };
+        let text = fs::read_to_string(&manifest).map_err(|e| {
+            problem(format!(
+                "cannot read `{}` ({e}); it must be a folder written by `kiln export` or a \
+                 bundle's `export`",
+                manifest.display()
+            ))
+        })?;
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| problem(format!("`{}` is not valid JSON: {e}", manifest.display())))?;
+        let Some(paths) = json.get("paths").and_then(|p| p.as_object()) else {
+            return Err(problem(format!(
+                "`{}` has no `paths` object",
+                manifest.display()
+            )));
+        };
+        let paths = paths
+            .iter()
+            .filter_map(|(path, name)| Some((path.clone(), name.as_str()?.to_owned())))
+            .collect();
+        Ok(Previous {
+            dir: dir.to_owned(),
+            paths,
+        })
+    }
+
+    /// The earlier version of `path`, if the previous release had it and its file is there.
+    fn version_of(&self, path: &str) -> Result<Option<Earlier>, Error> {
+        let Some(name) = self.paths.get(path) else {
+            return Ok(None);
+        };
+        // Names from the manifest stay inside the folder.
+        if name.split('/').any(|part| part.is_empty() || part == "..")
+            || name.contains('\\')
+        {
+            return Ok(None);
+        }
+        let file = self.dir.join(name);
+        let bytes = match fs::read(&file) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(Error::Read {
+                    path: file,
+                    source: e,
+                });
+            }
+        };
+        Ok(Some(Earlier {
+            hash: content_hash(&bytes),
+            bytes: file,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_parse_and_keys_differ_by_url() {
+        let hash = content_hash(b"x");
+        let bytes = parse_hash(&hash).unwrap();
+        assert_eq!(hex(&bytes), hash);
+        assert_eq!(parse_hash("abc"), None);
+        assert_eq!(parse_hash(&hash.to_uppercase()), None);
+        assert_ne!(history_key("/static", "a.js"), history_key("/assets", "a.js"));
+        assert_eq!(history_key("/static/", "a.js"), history_key("/static", "a.js"));
+    }
+
+    #[test]
+    fn half_rule() {
+        assert!(worth_keeping(100, 50));
+        assert!(!worth_keeping(100, 51));
+        assert!(!worth_keeping(0, 1));
+    }
+}
