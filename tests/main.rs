@@ -5,6 +5,7 @@ mod actix;
 #[cfg(not(feature = "reload"))]
 mod alloc;
 mod cache;
+mod deltas;
 mod derive;
 mod e2e;
 mod export;

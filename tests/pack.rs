@@ -14,6 +14,7 @@ fn options(compressed_only: Option<u64>) -> PackOptions<'static> {
         prefix: "/static",
         compressed_only,
         bundle_id: "tests::pack",
+        dictionaries: false,
     }
 }
 

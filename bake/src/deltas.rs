@@ -31,7 +31,11 @@ use crate::{
 
 /// Adds to every file of `files` that may serve as a dictionary its deltas against up to
 /// [`Config::deltas`] earlier versions, and records this build's versions in the cache's history.
-pub(crate) fn add(files: &mut [BakedFile], config: &Config, stats: &mut Stats) -> Result<(), Error> {
+pub(crate) fn add(
+    files: &mut [BakedFile],
+    config: &Config,
+    stats: &mut Stats,
+) -> Result<(), Error> {
     let previous = match &config.previous {
         Some(dir) => Previous::open(dir)?,
         None => Previous::default(),
@@ -105,7 +109,12 @@ fn deltas_of(
         }
         Ok(bytes.clone().unwrap_or_default())
     };
-    let best = file.variants.iter().map(|v| v.len).min().unwrap_or(file.len);
+    let best = file
+        .variants
+        .iter()
+        .map(|v| v.len)
+        .min()
+        .unwrap_or(file.len);
     let cache_error = |cache: &Cache| {
         let path = cache.dir().to_owned();
         move |source| Error::Cache { path, source }
@@ -335,9 +344,7 @@ impl Previous {
             return Ok(None);
         };
         // Names from the manifest stay inside the folder.
-        if name.split('/').any(|part| part.is_empty() || part == "..")
-            || name.contains('\\')
-        {
+        if name.split('/').any(|part| part.is_empty() || part == "..") || name.contains('\\') {
             return Ok(None);
         }
         let file = self.dir.join(name);
@@ -369,8 +376,158 @@ mod tests {
         assert_eq!(hex(&bytes), hash);
         assert_eq!(parse_hash("abc"), None);
         assert_eq!(parse_hash(&hash.to_uppercase()), None);
-        assert_ne!(history_key("/static", "a.js"), history_key("/assets", "a.js"));
-        assert_eq!(history_key("/static/", "a.js"), history_key("/static", "a.js"));
+        assert_ne!(
+            history_key("/static", "a.js"),
+            history_key("/assets", "a.js")
+        );
+        assert_eq!(
+            history_key("/static/", "a.js"),
+            history_key("/static", "a.js")
+        );
+    }
+
+    /// A script of `lines` varied lines, with line 100 saying `version`.
+    fn script(version: u32) -> String {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        (0..400)
+            .map(|i| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                if i == 100 {
+                    format!("export const version = {version};\n")
+                } else {
+                    format!(
+                        "export function f{i}(a) {{ return a * {}; }}\n",
+                        state >> 40
+                    )
+                }
+            })
+            .collect()
+    }
+
+    fn bake_with(folder: &Path, cache: &Path, previous: Option<&Path>) -> crate::Baked {
+        let config = Config {
+            cache: Some(Cache::new(cache)),
+            deltas: 2,
+            previous: previous.map(Path::to_owned),
+            prefix: "/static".into(),
+            ..Config::new(folder)
+        };
+        crate::bake(&config).unwrap()
+    }
+
+    fn decoded(file: &BakedFile, dictionary: &[u8]) -> Vec<u8> {
+        let delta = file
+            .deltas
+            .iter()
+            .find(|d| d.codec == Encoding::Dcb)
+            .expect("a dcb delta");
+        assert_eq!(
+            delta.dictionary.as_deref(),
+            Some(&*content_hash(dictionary))
+        );
+        delta::decode_dcb(&delta.stored.read().unwrap(), dictionary).unwrap()
+    }
+
+    #[test]
+    fn the_cache_remembers_earlier_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let (folder, cache) = (dir.path().join("static"), dir.path().join("cache"));
+        fs::create_dir_all(&folder).unwrap();
+        fs::write(folder.join("app.js"), script(1)).unwrap();
+        fs::write(folder.join("logo.png"), b"\x89PNG not a dictionary type").unwrap();
+        let first = bake_with(&folder, &cache, None);
+        assert!(first.files.iter().all(|f| f.deltas.is_empty()));
+
+        // An edit: a delta against version 1, which decodes to version 2.
+        fs::write(folder.join("app.js"), script(2)).unwrap();
+        let second = bake_with(&folder, &cache, None);
+        let js = &second.files[0];
+        assert_eq!(js.path, "app.js");
+        assert_eq!(decoded(js, script(1).as_bytes()), script(2).as_bytes());
+        assert!(js.deltas.iter().all(|d| d.len * 2 <= js.variants[0].len));
+        assert_eq!(second.stats.deltas, js.deltas.len());
+
+        // Built again unchanged: the same deltas, from the cache.
+        let again = bake_with(&folder, &cache, None);
+        assert_eq!(again.files[0].deltas, js.deltas);
+        assert_eq!(again.stats.compressed, 0);
+
+        // Two more edits: deltas against the last two versions only, the most recent first.
+        fs::write(folder.join("app.js"), script(3)).unwrap();
+        bake_with(&folder, &cache, None);
+        fs::write(folder.join("app.js"), script(4)).unwrap();
+        let fourth = bake_with(&folder, &cache, None);
+        let dictionaries: Vec<_> = fourth.files[0]
+            .deltas
+            .iter()
+            .filter(|d| d.codec == Encoding::Dcb)
+            .map(|d| d.dictionary.clone().unwrap())
+            .collect();
+        assert_eq!(
+            dictionaries,
+            [
+                content_hash(script(3).as_bytes()),
+                content_hash(script(2).as_bytes())
+            ]
+        );
+        // Back to an earlier version: deltas against the ones after it.
+        fs::write(folder.join("app.js"), script(2)).unwrap();
+        let back = bake_with(&folder, &cache, None);
+        assert_eq!(
+            decoded(&back.files[0], script(4).as_bytes()),
+            script(2).as_bytes()
+        );
+    }
+
+    #[test]
+    fn a_previous_release_needs_no_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let (folder, previous) = (dir.path().join("static"), dir.path().join("release"));
+        fs::create_dir_all(&folder).unwrap();
+        fs::create_dir_all(previous.join("js")).unwrap();
+        fs::create_dir_all(folder.join("js")).unwrap();
+        fs::write(previous.join("js/app.0123456789ab.js"), script(1)).unwrap();
+        fs::write(
+            previous.join("staticfiles.json"),
+            r#"{"paths": {"js/app.js": "js/app.0123456789ab.js", "gone.css": "gone.1.css", "evil.js": "../../etc/passwd"}, "version": "1.0"}"#,
+        )
+        .unwrap();
+        fs::write(folder.join("js/app.js"), script(2)).unwrap();
+        fs::write(folder.join("evil.js"), script(3)).unwrap();
+        let config = Config {
+            deltas: 2,
+            previous: Some(previous.clone()),
+            ..Config::new(&folder)
+        };
+        let baked = crate::bake(&config).unwrap();
+        let js = baked.files.iter().find(|f| f.path == "js/app.js").unwrap();
+        assert_eq!(decoded(js, script(1).as_bytes()), script(2).as_bytes());
+        // A name that leaves the folder is not followed.
+        let evil = baked.files.iter().find(|f| f.path == "evil.js").unwrap();
+        assert!(evil.deltas.is_empty());
+
+        // A folder that is no export is a clear error.
+        fs::remove_file(previous.join("staticfiles.json")).unwrap();
+        let error = crate::bake(&config).unwrap_err().to_string();
+        assert!(error.starts_with("KILN_PREVIOUS `"), "{error}");
+        assert!(error.contains("staticfiles.json"), "{error}");
+        fs::write(previous.join("staticfiles.json"), "{\"paths\": 3}").unwrap();
+        let error = crate::bake(&config).unwrap_err().to_string();
+        assert!(error.contains("no `paths` object"), "{error}");
+        // Deltas off: the folder is not even read.
+        let off = Config {
+            deltas: 0,
+            ..config
+        };
+        assert!(
+            crate::bake(&off)
+                .unwrap()
+                .files
+                .iter()
+                .all(|f| f.deltas.is_empty())
+        );
     }
 
     #[test]

@@ -155,7 +155,16 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Attrs> {
                 };
                 set_once(&mut dangling, &meta, value)
             } else if meta.path.is_ident("deltas") {
-                let lit: syn::LitInt = meta.value()?.parse()?;
+                let lit = match meta.value()?.parse::<syn::Lit>()? {
+                    syn::Lit::Int(lit) => lit,
+                    other => {
+                        return Err(syn::Error::new(
+                            other.span(),
+                            "`deltas` takes how many earlier versions to bake deltas against, \
+                             e.g. `deltas = 2` (`deltas = 0` turns them off)",
+                        ));
+                    }
+                };
                 let n: usize = lit.base10_parse()?;
                 if n > MAX_DELTAS {
                     return Err(syn::Error::new(

@@ -331,7 +331,9 @@ fn generate(
             {
                 let manifest = previous.join("staticfiles.json");
                 let manifest = manifest.to_string_lossy();
-                track.extend(quote!(const _: &[u8] = ::core::include_bytes!(#manifest);));
+                track.extend(quote!(
+                    const _: &[u8] = ::core::include_bytes!(#manifest);
+                ));
             }
             quote! {
                 static #bundle_static: #krate::Bundle = #krate::Bundle::packed_with_base_url_env(

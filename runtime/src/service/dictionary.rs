@@ -12,8 +12,7 @@ use kiln_codec::delta::{self, DictionaryHash};
 use crate::asset::Variant;
 
 /// The request field naming the dictionary the client holds.
-pub(crate) const AVAILABLE_DICTIONARY: HeaderName =
-    HeaderName::from_static("available-dictionary");
+pub(crate) const AVAILABLE_DICTIONARY: HeaderName = HeaderName::from_static("available-dictionary");
 /// The response field that offers a response as a dictionary.
 pub(crate) const USE_AS_DICTIONARY: HeaderName = HeaderName::from_static("use-as-dictionary");
 const SEC_FETCH_MODE: HeaderName = HeaderName::from_static("sec-fetch-mode");
@@ -168,7 +167,8 @@ mod tests {
             );
         }
         let short = base64::engine::general_purpose::STANDARD.encode(&hash[..31]);
-        let long = base64::engine::general_purpose::STANDARD.encode([hash.clone(), vec![1]].concat());
+        let long =
+            base64::engine::general_purpose::STANDARD.encode([hash.clone(), vec![1]].concat());
         let bad = [
             String::new(),
             b64.clone(),
@@ -186,11 +186,7 @@ mod tests {
         }
         // The hand-written path agrees with the structured-field parser on all of these.
         for s in good.iter().chain(&bad) {
-            assert_eq!(
-                requested(&value(s)).map(|h| h.to_vec()),
-                by_sfv(s),
-                "{s}"
-            );
+            assert_eq!(requested(&value(s)).map(|h| h.to_vec()), by_sfv(s), "{s}");
         }
     }
 
@@ -204,10 +200,22 @@ mod tests {
             map
         };
         assert!(allowed(&headers(&[])));
-        assert!(allowed(&headers(&[("sec-fetch-mode", "cors"), ("sec-fetch-site", "cross-site")])));
-        assert!(allowed(&headers(&[("sec-fetch-mode", "no-cors"), ("sec-fetch-site", "same-origin")])));
-        assert!(!allowed(&headers(&[("sec-fetch-mode", "no-cors"), ("sec-fetch-site", "cross-site")])));
-        assert!(!allowed(&headers(&[("sec-fetch-mode", "no-cors"), ("sec-fetch-site", "same-site")])));
+        assert!(allowed(&headers(&[
+            ("sec-fetch-mode", "cors"),
+            ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(allowed(&headers(&[
+            ("sec-fetch-mode", "no-cors"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!allowed(&headers(&[
+            ("sec-fetch-mode", "no-cors"),
+            ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(!allowed(&headers(&[
+            ("sec-fetch-mode", "no-cors"),
+            ("sec-fetch-site", "same-site")
+        ])));
         assert!(!allowed(&headers(&[("sec-fetch-mode", "no-cors")])));
     }
 
@@ -223,9 +231,7 @@ mod tests {
         // URLPattern's special characters are escaped, then the string is a structured field.
         let special = header("/s/a(1)+b:c.3f2a9c1e8b47.js");
         assert_eq!(special, r#"match="/s/a\\(1\\)\\+b\\:c.*.js""#);
-        let parsed: sfv::Dictionary = sfv::Parser::new(special.to_str().unwrap())
-            .parse()
-            .unwrap();
+        let parsed: sfv::Dictionary = sfv::Parser::new(special.to_str().unwrap()).parse().unwrap();
         match parsed.get("match") {
             Some(sfv::ListEntry::Item(item)) => match &item.bare_item {
                 sfv::BareItem::String(s) => assert_eq!(s.as_str(), r"/s/a\(1\)\+b\:c.*.js"),
@@ -234,7 +240,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(use_as_dictionary("/static/js/app.js", fp), None);
-        assert_eq!(path_of("https://cdn.example.com/assets/a.css"), "/assets/a.css");
+        assert_eq!(
+            path_of("https://cdn.example.com/assets/a.css"),
+            "/assets/a.css"
+        );
         assert_eq!(path_of("https://cdn.example.com"), "/");
         assert_eq!(path_of("/static/a.css"), "/static/a.css");
     }

@@ -261,7 +261,10 @@ pub(crate) fn choose(asset: &Asset, fields: &Fields<'_>, immutable: bool) -> usi
 }
 
 /// The dictionary a request names, when `asset` has deltas and a delta may answer the request.
-fn named_dictionary(asset: &Asset, fields: &Fields<'_>) -> Option<kiln_codec::delta::DictionaryHash> {
+fn named_dictionary(
+    asset: &Asset,
+    fields: &Fields<'_>,
+) -> Option<kiln_codec::delta::DictionaryHash> {
     if asset.deltas().is_empty() || !dictionary::allowed(fields.headers()) {
         return None;
     }

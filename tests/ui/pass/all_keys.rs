@@ -4,7 +4,7 @@ use ::kiln as renamed;
 mod assets {
     #[derive(kiln::Embed)]
     #[kiln(folder = "$KILN_UI_FIXTURES/ok", prefix = "/assets/", include = "*.css")]
-    #[kiln(exclude = "*.map", compress(gzip), crate = "crate::renamed")]
+    #[kiln(exclude = "*.map", compress(gzip), crate = "crate::renamed", deltas = 1)]
     pub(crate) struct Static;
 }
 
