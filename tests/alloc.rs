@@ -134,6 +134,60 @@ fn a_request_allocates_only_the_header_map() {
     }
 }
 
+/// A delta (RFC 9842) is served like any variant: from memory, with a prepared head.
+#[test]
+fn a_delta_allocates_only_the_header_map() {
+    use crate::deltas::{CHROME, Dict, names, previous};
+    let service = Dict::service();
+    let js = Dict::get("dict/app.js").unwrap();
+    let url = format!("/{}", js.url_path());
+    let known = names(&previous("app.v1.js"));
+    let delta = js.deltas()[0].etag().to_owned();
+    let requests = [
+        request(
+            "GET",
+            &url,
+            &[
+                ("accept-encoding", CHROME),
+                ("available-dictionary", &known),
+            ],
+        ),
+        request(
+            "GET",
+            &url,
+            &[
+                ("accept-encoding", CHROME),
+                ("available-dictionary", &known),
+                ("if-none-match", &delta),
+            ],
+        ),
+        request(
+            "GET",
+            &url,
+            &[
+                ("accept-encoding", CHROME),
+                ("available-dictionary", &names(b"unknown")),
+            ],
+        ),
+        request(
+            "GET",
+            &url,
+            &[
+                ("accept-encoding", CHROME),
+                ("available-dictionary", &known),
+                ("sec-fetch-mode", "no-cors"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        ),
+    ];
+    let header_map = allocations(|| HeaderMap::<HeaderValue>::with_capacity(12));
+    for req in &requests {
+        let _warm = service.respond(req);
+        let n = allocations(|| service.respond(req));
+        assert_eq!(n, header_map, "{:?}", req.headers());
+    }
+}
+
 #[test]
 fn a_range_request_adds_only_its_two_computed_headers() {
     let service = Site::service();

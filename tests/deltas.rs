@@ -10,12 +10,12 @@ use crate::util::{Reply, send};
 
 #[derive(kiln::Embed)]
 #[kiln(folder = "$OUT_DIR/deltas", prefix = "/static")]
-struct Dict;
+pub(crate) struct Dict;
 
 /// What Chromium sends when it holds a dictionary for the URL.
-const CHROME: &str = "gzip, deflate, br, zstd, dcb, dcz";
+pub(crate) const CHROME: &str = "gzip, deflate, br, zstd, dcb, dcz";
 
-fn previous(name: &str) -> Vec<u8> {
+pub(crate) fn previous(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("OUT_DIR"))
         .join("previous/dict")
         .join(name);
@@ -23,7 +23,7 @@ fn previous(name: &str) -> Vec<u8> {
 }
 
 /// `Available-Dictionary` for `bytes`: the structured-field byte sequence of its SHA-256.
-fn names(bytes: &[u8]) -> String {
+pub(crate) fn names(bytes: &[u8]) -> String {
     format!(
         ":{}:",
         base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))

@@ -1,6 +1,9 @@
 //! Kiln's integration tests: one binary (one link), one module per area.
 
 mod actix;
+// A scratch binary built twice and Chromium: baked mode only (reload mode has no deltas).
+#[cfg(not(any(feature = "reload", feature = "zstd")))]
+mod browser_deltas;
 // Baked bundles only: a bundle read from disk allocates, and has no compression cache or pack.
 #[cfg(not(feature = "reload"))]
 mod alloc;

@@ -6,37 +6,14 @@
 //! Without Chromium the test says so and passes, unless `KILN_REQUIRE_BROWSER` is set (CI sets it
 //! once it has installed the browser). `KILN_CHROMIUM` names another binary.
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
+#[path = "common/chromium.rs"]
+mod chromium;
 mod common;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::process::Command;
-
-fn chromium() -> Option<String> {
-    if let Ok(path) = std::env::var("KILN_CHROMIUM") {
-        return Some(path);
-    }
-    [
-        "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-    ]
-    .into_iter()
-    .find(|name| {
-        std::process::Command::new(name)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    })
-    .map(str::to_owned)
-}
 
 /// A TCP proxy to `upstream` that records the request line of every request passing through
 /// (the browser only sends GETs, which have no body, so each request head is found by its
@@ -95,15 +72,7 @@ fn is_fingerprinted(path: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_loads_the_modules_from_fingerprinted_urls_only() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("KILN_REQUIRE_BROWSER").is_none(),
-            "KILN_REQUIRE_BROWSER is set but no Chromium was found (set KILN_CHROMIUM)"
-        );
-        eprintln!(
-            "skipped: no Chromium found (install Debian's `chromium` package, or set \
-             KILN_CHROMIUM to a Chrome or Chromium binary)"
-        );
+    let Some(browser) = chromium::chromium() else {
         return;
     };
     let (_app, addr) = common::start(&[]).await;
@@ -116,44 +85,16 @@ async fn chromium_loads_the_modules_from_fingerprinted_urls_only() {
     for attempt in 1..=2 {
         seen.lock().unwrap().clear();
         let profile = tempfile::tempdir().unwrap();
-        let output = tokio::time::timeout(
-            Duration::from_secs(60),
-            Command::new(&browser)
-                .args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    // Dump the page once it has loaded, or after 20 s: in reload mode the page
-                    // keeps its live-reload event stream open, so the network never goes idle.
-                    "--timeout=20000",
-                ])
-                .arg(format!("--user-data-dir={}", profile.path().display()))
-                .arg("--dump-dom")
-                .arg(format!("http://{proxy}/"))
-                .stdin(Stdio::null())
-                .kill_on_drop(true)
-                .output(),
-        )
-        .await
-        .expect("Chromium finishes within a minute")
-        .expect("Chromium starts");
-        dom = String::from_utf8_lossy(&output.stdout).into_owned();
-        assert!(
-            output.status.success(),
-            "{browser} failed: {}\n{dom}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let (page, stderr) =
+            chromium::dump_dom(&browser, profile.path(), &format!("http://{proxy}/")).await;
+        dom = page;
         if dom.contains("script ran;") {
             break;
         }
         eprintln!(
             "attempt {attempt}: the module had not run; requests: {:#?}\nbrowser: {}",
             seen.lock().unwrap(),
-            String::from_utf8_lossy(&output.stderr)
+            stderr
         );
     }
 
