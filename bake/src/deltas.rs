@@ -43,12 +43,26 @@ pub(crate) fn add(
     let eligible: Vec<usize> = (0..files.len())
         .filter(|&i| files[i].len > 0 && is_dictionary_type(&files[i].path))
         .collect();
-    let made = crate::in_parallel(&eligible, config, |&i| {
-        deltas_of(&files[i], config, &previous)
+    // Each file's earlier versions and what the cache has (cheap, per file), then every delta
+    // still to make, in parallel: an edited file's deltas against two versions run side by side.
+    let plans = crate::in_parallel(&eligible, config, |&i| {
+        plan(i, &files[i], config, &previous)
     })?;
-    for (i, (deltas, file_stats)) in eligible.into_iter().zip(made) {
-        stats.add(file_stats);
-        files[i].deltas = deltas;
+    let jobs: Vec<&Job> = plans.iter().flat_map(|p| &p.jobs).collect();
+    let made = crate::in_parallel(&jobs, config, |job| make(&files[job.file], job, config))?;
+    let mut deltas: Vec<(usize, usize, Compressed)> = Vec::new();
+    for (job, delta) in jobs.iter().zip(made) {
+        stats.compressed += 1;
+        deltas.extend(delta.map(|d| (job.file, job.order, d)));
+    }
+    for plan in plans {
+        stats.cache_hits += plan.cache_hits;
+        deltas.extend(plan.kept);
+    }
+    deltas.sort_by_key(|(file, order, _)| (*file, *order));
+    for (file, _, delta) in deltas {
+        stats.deltas += 1;
+        files[file].deltas.push(delta);
     }
     Ok(())
 }
@@ -73,12 +87,32 @@ struct Earlier {
     bytes: PathBuf,
 }
 
-fn deltas_of(
+/// One delta to make: of file `file` (by index) in `coding` against `version`; `order` places it
+/// among the file's deltas (the most recent version first).
+struct Job {
+    file: usize,
+    order: usize,
+    coding: Encoding,
+    version: Earlier,
+    /// The size it must at most be (half the file's best ordinary representation).
+    best: u64,
+}
+
+/// What one file needs: the deltas the cache has (file index, order, delta), the ones to make.
+struct Plan {
+    kept: Vec<(usize, usize, Compressed)>,
+    jobs: Vec<Job>,
+    cache_hits: usize,
+}
+
+/// Finds `file`'s earlier versions, takes what the cache has of its deltas, and records this
+/// version in the cache's history (its bytes, for the next builds' deltas).
+fn plan(
+    index: usize,
     file: &BakedFile,
     config: &Config,
     previous: &Previous,
-) -> Result<(Vec<Compressed>, Stats), Error> {
-    let mut stats = Stats::default();
+) -> Result<Plan, Error> {
     let cache = config.cache.as_ref();
     let key = history_key(&config.prefix, &file.path);
     let history = cache.map(|c| read_history(c, &key)).unwrap_or_default();
@@ -98,100 +132,63 @@ fn deltas_of(
             }
         }
     }
-    earlier.retain(|e| e.hash != file.hash);
+    earlier.retain(|e| e.hash != file.hash && parse_hash(&e.hash).is_some());
     earlier.truncate(config.deltas);
 
-    // The file's bytes, read when a delta must be made or the cache lacks them.
-    let mut bytes: Option<Vec<u8>> = None;
-    let mut current = || -> Result<Vec<u8>, Error> {
-        if bytes.is_none() {
-            bytes = Some(file.read()?);
-        }
-        Ok(bytes.clone().unwrap_or_default())
-    };
     let best = file
         .variants
         .iter()
         .map(|v| v.len)
         .min()
         .unwrap_or(file.len);
-    let cache_error = |cache: &Cache| {
-        let path = cache.dir().to_owned();
-        move |source| Error::Cache { path, source }
+    let mut plan = Plan {
+        kept: Vec::new(),
+        jobs: Vec::new(),
+        cache_hits: 0,
     };
-    let mut deltas = Vec::new();
-    for version in &earlier {
-        let Some(dictionary_hash) = parse_hash(&version.hash) else {
-            continue;
-        };
-        let mut dictionary: Option<Vec<u8>> = None;
+    let mut order = 0;
+    for version in earlier {
         for coding in codings(config) {
+            order += 1;
             if let Some(cache) = cache
                 && let Some(len) = cache.lookup_delta(&file.hash, coding, &version.hash)
             {
-                stats.cache_hits += 1;
+                plan.cache_hits += 1;
                 if worth_keeping(best, len) {
-                    deltas.push(Compressed {
+                    let delta = Compressed {
                         codec: coding,
                         len,
                         stored: Stored::File(cache.delta_entry(&file.hash, coding, &version.hash)),
                         dictionary: Some(version.hash.clone()),
-                    });
+                    };
+                    plan.kept.push((index, order, delta));
                 }
                 continue;
             }
-            let dictionary = match &dictionary {
-                Some(bytes) => bytes,
-                None => {
-                    let read = fs::read(&version.bytes).map_err(|e| Error::Read {
-                        path: version.bytes.clone(),
-                        source: e,
-                    })?;
-                    // A cache entry or an exported file that does not hash to its name is
-                    // skipped rather than trusted: the delta would decode to garbage.
-                    if content_hash(&read) != version.hash {
-                        break;
-                    }
-                    dictionary.insert(read)
-                }
-            };
-            let made = encode(coding, &current()?, dictionary, &dictionary_hash).map_err(|e| {
-                Error::Compress {
-                    path: file.path.clone(),
-                    codec: coding.as_str(),
-                    source: e,
-                }
-            })?;
-            stats.compressed += 1;
-            let len = made.len() as u64;
-            // Stored whether or not it is kept, so the next build need not find out again.
-            let stored = match cache {
-                Some(cache) => Stored::File(
-                    cache
-                        .store_delta(&file.hash, coding, &version.hash, &made)
-                        .map_err(cache_error(cache))?,
-                ),
-                None => Stored::Memory(made),
-            };
-            if worth_keeping(best, len) {
-                deltas.push(Compressed {
-                    codec: coding,
-                    len,
-                    stored,
-                    dictionary: Some(version.hash.clone()),
-                });
-            }
+            plan.jobs.push(Job {
+                file: index,
+                order,
+                coding,
+                version: Earlier {
+                    hash: version.hash.clone(),
+                    bytes: version.bytes.clone(),
+                },
+                best,
+            });
         }
     }
-    stats.deltas = deltas.len();
 
     if let Some(cache) = cache {
+        let cache_error = |source| Error::Cache {
+            path: cache.dir().to_owned(),
+            source,
+        };
         // This version's bytes, for the next builds' deltas (a rewritten file's are there).
         let entry = cache.identity_entry(&file.hash);
         if !entry.is_file() {
             cache
-                .write_atomically(&entry, &current()?)
-                .map_err(cache_error(cache))?;
+                .write_atomically(&entry, &file.read()?)
+                .map_err(cache_error)?;
         }
         let mut updated = vec![file.hash.clone()];
         updated.extend(history.iter().filter(|h| **h != file.hash).cloned());
@@ -200,10 +197,50 @@ fn deltas_of(
             let path = cache.dir().join("history").join(&key);
             cache
                 .write_atomically(&path, updated.join("\n").as_bytes())
-                .map_err(cache_error(cache))?;
+                .map_err(cache_error)?;
         }
     }
-    Ok((deltas, stats))
+    Ok(plan)
+}
+
+/// Makes (and caches) one delta; `None` if it is not worth keeping, or its dictionary's bytes no
+/// longer hash to its name (a cache entry or an exported file changed: the delta would decode to
+/// garbage, so none is made).
+fn make(file: &BakedFile, job: &Job, config: &Config) -> Result<Option<Compressed>, Error> {
+    let dictionary = fs::read(&job.version.bytes).map_err(|e| Error::Read {
+        path: job.version.bytes.clone(),
+        source: e,
+    })?;
+    let Some(hash) =
+        parse_hash(&job.version.hash).filter(|_| content_hash(&dictionary) == job.version.hash)
+    else {
+        return Ok(None);
+    };
+    let made =
+        encode(job.coding, &file.read()?, &dictionary, &hash).map_err(|e| Error::Compress {
+            path: file.path.clone(),
+            codec: job.coding.as_str(),
+            source: e,
+        })?;
+    let len = made.len() as u64;
+    // Stored whether or not it is kept, so the next build need not find out again.
+    let stored = match &config.cache {
+        Some(cache) => Stored::File(
+            cache
+                .store_delta(&file.hash, job.coding, &job.version.hash, &made)
+                .map_err(|source| Error::Cache {
+                    path: cache.dir().to_owned(),
+                    source,
+                })?,
+        ),
+        None => Stored::Memory(made),
+    };
+    Ok(worth_keeping(job.best, len).then(|| Compressed {
+        codec: job.coding,
+        len,
+        stored,
+        dictionary: Some(job.version.hash.clone()),
+    }))
 }
 
 /// `bytes` as a delta in `coding` against `dictionary`.
