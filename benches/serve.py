@@ -26,6 +26,8 @@ and core time per request is the comparison that still means something.
 """
 
 import argparse
+import base64
+import hashlib
 import http.client
 import json
 import os
@@ -51,7 +53,14 @@ SCENARIOS = [
     ("three.js br", "/static/js/three.module.js", {"Accept-Encoding": "br"}, False),
     ("404", "/static/no/such/file.css", {"Accept-Encoding": BR_GZ}, False),
     ("svg new conn", "/static/icons/solid/house.svg", {"Accept-Encoding": BR_GZ}, True),
+    # A returning Chromium visitor after a one-line edit (RFC 9842): the fingerprinted URL of
+    # DELTA_FILE, whose previous version (the folder `main` makes) the browser names as its dictionary.
+    ("css delta", "@delta", {"Accept-Encoding": "gzip, deflate, br, zstd, dcb, dcz",
+                             "Available-Dictionary": "@dictionary"}, False),
 ]
+# The file of the delta scenario. The server is built with KILN_PREVIOUS naming a folder laid out
+# as an export whose version of it differs by one line, so the binary has a delta against it.
+DELTA_FILE = "css/bootstrap.min.css"
 
 NGINX_CONF = """
 worker_processes 1;
@@ -200,7 +209,18 @@ def main():
         if not shutil.which(tool):
             sys.exit(f"{tool} is needed (apt-get install wrk util-linux)")
 
-    env = dict(os.environ, KILN_BENCH_CORPUS=str(corpus))
+    tmp = Path(tempfile.mkdtemp(prefix="kiln-serve-"))
+    tmp.chmod(0o755)  # nginx's worker runs as another user
+    # The previous release for the delta scenario: DELTA_FILE with one line more.
+    current = (corpus / DELTA_FILE).read_bytes()
+    middle = current.find(b"}", len(current) // 2) + 1
+    old = current[:middle] + b"/* the previous release */\n" + current[middle:]
+    previous = tmp / "previous"
+    (previous / DELTA_FILE).parent.mkdir(parents=True)
+    (previous / (DELTA_FILE + ".old")).write_bytes(old)
+    (previous / "staticfiles.json").write_text(json.dumps({"paths": {DELTA_FILE: DELTA_FILE + ".old"}}))
+    dictionary = ":" + base64.b64encode(hashlib.sha256(old).digest()).decode() + ":"
+    env = dict(os.environ, KILN_BENCH_CORPUS=str(corpus), KILN_PREVIOUS=str(previous))
     print("building benches/serve (release)...", flush=True)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=HERE / "serve", env=env, check=True)
     meta = subprocess.run(["cargo", "metadata", "--format-version=1", "--no-deps"], cwd=HERE / "serve",
@@ -214,11 +234,13 @@ def main():
                        env=dict(env, CARGO_TARGET_DIR=str(reload_target)), check=True)
         reload_binary = reload_target / "release" / "kiln-serve-bench"
 
-    tmp = Path(tempfile.mkdtemp(prefix="kiln-serve-"))
-    tmp.chmod(0o755)  # nginx's worker runs as another user
     export = tmp / "export"
     # Kiln's own export: plain and fingerprinted names with .br/.gz siblings.
     subprocess.run([binary, "export", str(export)], check=True, stdout=subprocess.DEVNULL)
+    fingerprinted = json.loads((export / "staticfiles.json").read_text())["paths"][DELTA_FILE]
+    resolve = {"@delta": f"/static/{fingerprinted}", "@dictionary": dictionary}
+    scenarios = [(name, resolve.get(path, path), {k: resolve.get(v, v) for k, v in headers.items()}, new_conn)
+                 for name, path, headers, new_conn in scenarios]
 
     nginx = shutil.which("nginx") or (Path("/usr/sbin/nginx") if Path("/usr/sbin/nginx").exists() else None)
     modules, brotli = "", ""

@@ -30,7 +30,9 @@ enum Command {
     ///
     /// Plain and fingerprinted names, .br/.gz/.zst siblings, staticfiles.json, byte for byte
     /// what the derive bakes. Files already there with the same bytes are left alone; old
-    /// fingerprinted files are kept unless --prune.
+    /// fingerprinted files are kept unless --prune. Deltas (RFC 9842) are not written: only the
+    /// binary can choose one per request. An export of the running release is what
+    /// KILN_PREVIOUS takes to bake the next release's deltas against it.
     Export {
         #[command(flatten)]
         bake: BakeArgs,
