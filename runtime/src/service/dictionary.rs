@@ -75,10 +75,10 @@ impl<'de> sfv::visitor::ItemVisitor<'de> for ByteSequence {
     }
 }
 
-/// Whether a delta may answer this request: not a cross-origin `no-cors` request (RFC 9842 §9.3:
-/// its response is opaque to the page, and a dictionary from another origin must not be
-/// readable through it). A `no-cors` request is allowed only when `Sec-Fetch-Site` says
-/// `same-origin`.
+/// Whether a delta may answer this request: not a cross-origin `no-cors` request (RFC 9842's
+/// security considerations: such a response is opaque to the page, and neither it nor the
+/// dictionary may become readable through the compression). A `no-cors` request is allowed only
+/// when `Sec-Fetch-Site` says `same-origin`.
 pub(crate) fn allowed(headers: &HeaderMap) -> bool {
     match headers.get(SEC_FETCH_MODE) {
         Some(mode) if mode.as_bytes().eq_ignore_ascii_case(b"no-cors") => headers
