@@ -33,7 +33,7 @@ pub enum Encoding {
     Zstd,
     /// Gzip (`gzip`), via flate2: level 9, with a zero timestamp.
     Gzip,
-    /// Dictionary-compressed brotli (`dcb`, RFC 9842): a [delta](crate::delta) against an earlier
+    /// Dictionary-compressed brotli (`dcb`, RFC 9842): a [`delta`] against an earlier
     /// version the client holds. Made by [`delta::encode_dcb`], never by [`Encoding::encode`].
     Dcb,
     /// Dictionary-compressed zstd (`dcz`, RFC 9842), made by `delta::encode_dcz` (feature
