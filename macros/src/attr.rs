@@ -155,17 +155,20 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Attrs> {
                 };
                 set_once(&mut dangling, &meta, value)
             } else if meta.path.is_ident("deltas") {
+                let expected = |span| {
+                    syn::Error::new(
+                        span,
+                        format!(
+                            "`deltas` takes how many earlier versions to bake deltas against, \
+                             from 0 (off) to {MAX_DELTAS}, e.g. `deltas = {DEFAULT_DELTAS}`"
+                        ),
+                    )
+                };
                 let lit = match meta.value()?.parse::<syn::Lit>()? {
                     syn::Lit::Int(lit) => lit,
-                    other => {
-                        return Err(syn::Error::new(
-                            other.span(),
-                            "`deltas` takes how many earlier versions to bake deltas against, \
-                             e.g. `deltas = 2` (`deltas = 0` turns them off)",
-                        ));
-                    }
+                    other => return Err(expected(other.span())),
                 };
-                let n: usize = lit.base10_parse()?;
+                let n: usize = lit.base10_parse().map_err(|_| expected(lit.span()))?;
                 if n > MAX_DELTAS {
                     return Err(syn::Error::new(
                         lit.span(),
