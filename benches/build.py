@@ -142,13 +142,20 @@ def write(path, text):
     path.write_text(text)
 
 
-def setup(work, corpus, copies, distinct):
+def kiln_source(work):
+    """A fresh `work` folder with Kiln's HEAD commit in `work/kiln-src` (`git archive`, so
+    uncommitted edits neither leak in nor break a run); returns that folder."""
     if work.exists():
         shutil.rmtree(work)
     src = work / "kiln-src"
     src.mkdir(parents=True)
     archive = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    return src
+
+
+def setup(work, corpus, copies, distinct):
+    src = kiln_source(work)
     assets = work / "assets"
     for i in range(copies):
         shutil.copytree(corpus, assets / f"copy{i}")

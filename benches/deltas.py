@@ -26,7 +26,9 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build import kiln_source, write  # noqa: E402  (build.py's scratch-workspace helpers)
+
 BUILD_RS = 'fn main() {\n    println!("cargo::rerun-if-changed=../assets");\n}\n'
 MAIN_RS = '''#[derive(kiln::Embed)]
 #[kiln(folder = "../assets", prefix = "/static"{extra})]
@@ -38,11 +40,6 @@ fn main() {{
 }}
 '''
 CRATES = {"deltas": "", "no-deltas": ", deltas = 0"}
-
-
-def write(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
 
 
 def build(work, package):
@@ -71,12 +68,7 @@ def main():
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     work = args.work.resolve()
-    if work.exists():
-        shutil.rmtree(work)
-    src = work / "kiln-src"
-    src.mkdir(parents=True)
-    archive = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    src = kiln_source(work)
     shutil.copytree(args.corpus, work / "assets")
     write(work / "Cargo.toml", '[workspace]\nmembers = ["deltas", "no-deltas"]\nexclude = ["kiln-src"]\n'
           'resolver = "3"\n\n[profile.release.build-override]\nopt-level = 3\n')

@@ -56,6 +56,11 @@ fn undelta(reply: &Reply, dictionary: &[u8]) -> Vec<u8> {
     }
 }
 
+/// A GET through [`send`] to the `Dict` bundle's service.
+async fn get(path: &str, headers: &[(&str, &str)]) -> Reply {
+    send(Dict::service(), "GET", path, headers).await
+}
+
 fn url(path: &str) -> String {
     let asset = Dict::get(path).expect("in the bundle");
     format!("/{}", asset.url_path())
@@ -67,9 +72,7 @@ async fn a_returning_visitor_gets_a_delta_that_decodes_to_the_new_version() {
         let asset = Dict::get(path).unwrap();
         let old = previous(old);
         let dictionary = names(&old);
-        let reply = send(
-            Dict::service(),
-            "GET",
+        let reply = get(
             &url(path),
             &[
                 ("accept-encoding", CHROME),
@@ -78,9 +81,7 @@ async fn a_returning_visitor_gets_a_delta_that_decodes_to_the_new_version() {
         )
         .await;
         assert_eq!(reply.status, 200, "{path}");
-        let ordinary = send(
-            Dict::service(),
-            "GET",
+        let ordinary = get(
             &url(path),
             &[("accept-encoding", "gzip, deflate, br, zstd")],
         )
@@ -127,9 +128,7 @@ async fn a_returning_visitor_gets_a_delta_that_decodes_to_the_new_version() {
 
         // Revalidating the delta gives a 304 with the same tag and `Vary`.
         let etag = reply.header("etag").to_owned();
-        let not_modified = send(
-            Dict::service(),
-            "GET",
+        let not_modified = get(
             &url(path),
             &[
                 ("accept-encoding", CHROME),
@@ -188,13 +187,7 @@ async fn the_asset_api_lists_the_deltas_and_what_they_answer_to() {
     // A file that is not of a dictionary type has none, and is offered as none.
     let bin = Dict::get("dict/data.bin").unwrap();
     assert!(bin.deltas().is_empty());
-    let reply = send(
-        Dict::service(),
-        "GET",
-        &url("dict/data.bin"),
-        &[("accept-encoding", CHROME)],
-    )
-    .await;
+    let reply = get(&url("dict/data.bin"), &[("accept-encoding", CHROME)]).await;
     assert_eq!(reply.header("use-as-dictionary"), "");
     assert_eq!(reply.header("vary"), "accept-encoding");
 }
@@ -281,9 +274,7 @@ async fn anything_else_gets_the_ordinary_answer() {
         return;
     }
     // A same-origin no-cors request (a <script> of the page's own site) may get one.
-    let reply = send(
-        Dict::service(),
-        "GET",
+    let reply = get(
         &path,
         &[
             ("accept-encoding", CHROME),
@@ -295,9 +286,7 @@ async fn anything_else_gets_the_ordinary_answer() {
     .await;
     assert!(matches!(reply.header("content-encoding"), "dcb" | "dcz"));
     // Only dcb accepted: dcb, even at a low quality when it is the only acceptable coding.
-    let reply = send(
-        Dict::service(),
-        "GET",
+    let reply = get(
         &path,
         &[
             ("accept-encoding", "dcb;q=0.1, identity;q=0"),
@@ -311,9 +300,7 @@ async fn anything_else_gets_the_ordinary_answer() {
         Dict::get("dict/app.js").unwrap().bytes()
     );
     // dcz preferred by quality.
-    let reply = send(
-        Dict::service(),
-        "GET",
+    let reply = get(
         &path,
         &[
             ("accept-encoding", "br;q=0.9, dcb;q=0.8, dcz"),
@@ -324,9 +311,7 @@ async fn anything_else_gets_the_ordinary_answer() {
     let expected = if cfg!(feature = "zstd") { "dcz" } else { "br" };
     assert_eq!(reply.header("content-encoding"), expected);
     // Ranges are served from the identity representation.
-    let reply = send(
-        Dict::service(),
-        "GET",
+    let reply = get(
         &path,
         &[
             ("accept-encoding", CHROME),
@@ -342,9 +327,7 @@ async fn anything_else_gets_the_ordinary_answer() {
         &Dict::get("dict/app.js").unwrap().bytes()[..10]
     );
     // The plain URL (no-cache, revalidated) gets no delta and offers no dictionary.
-    let reply = send(
-        Dict::service(),
-        "GET",
+    let reply = get(
         "/dict/app.js",
         &[
             ("accept-encoding", CHROME),
