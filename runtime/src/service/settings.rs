@@ -41,7 +41,8 @@ impl Settings {
 }
 
 /// The heads of an asset's 200 and 304 responses, for each representation (identity, then each
-/// variant) and for plain and fingerprinted URLs, made on the asset's first request to a service.
+/// variant, then each delta) and for plain and fingerprinted URLs, made on the asset's first
+/// request to a service (the 200s of the fingerprinted URL with its `Use-As-Dictionary`).
 /// A whole head rather than a header map: cloning it costs the same, and the response then needs
 /// no header map of its own to replace.
 #[derive(Debug)]
