@@ -98,3 +98,73 @@ fn editing_an_embedded_file_rebuilds_the_crate() {
     let [watched, _] = build_and_run(root.path(), &target, cache.path());
     assert_eq!(watched, "2 second, longer");
 }
+
+/// `KILN_PREVIOUS` is read at build time: setting it rebuilds the crate, whose bundle then has a
+/// delta against the previous release's version of the file, and unsetting it rebuilds it
+/// without (the derive's expansion reads it with `option_env!`, which Cargo tracks).
+#[test]
+fn setting_kiln_previous_rebuilds_with_deltas() {
+    let root = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let previous = tempfile::tempdir().unwrap();
+    let target = crate::util::scratch_target();
+    let kiln = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+    write(
+        &root.path().join("Cargo.toml"),
+        &format!(
+            "[package]\nname = \"previous-release\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
+             [dependencies]\nkiln = {{ path = {:?} }}\n\n[workspace]\n{}",
+            kiln.display().to_string(),
+            crate::util::SCRATCH_PROFILE
+        ),
+    );
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+    fs::copy(lock, root.path().join("Cargo.lock")).unwrap();
+    write(
+        &root.path().join("src/main.rs"),
+        "#[derive(kiln::Embed)]\n#[kiln(folder = \"assets\")]\nstruct Static;\n\nfn main() {\n    \
+         println!(\"{}\", Static::get(\"app.js\").unwrap().deltas().len());\n}\n",
+    );
+    write(
+        &root.path().join("build.rs"),
+        "fn main() {\n    println!(\"cargo::rerun-if-changed=assets\");\n}\n",
+    );
+    let script = |version: u32| -> String {
+        (0..300)
+            .map(|i| match i {
+                150 => format!("export const version = {version};\n"),
+                _ => format!(
+                    "export function f{i}(a) {{ return a * {}; }}\n",
+                    i * 7919 % 1000
+                ),
+            })
+            .collect()
+    };
+    write(&root.path().join("assets/app.js"), &script(2));
+    write(&previous.path().join("app.0123456789ab.js"), &script(1));
+    write(
+        &previous.path().join("staticfiles.json"),
+        r#"{"paths": {"app.js": "app.0123456789ab.js"}, "version": "1.0"}"#,
+    );
+    let build_and_run = |previous: Option<&Path>| -> String {
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo
+            .args(["build", "--offline", "--quiet"])
+            .current_dir(root.path())
+            .env("CARGO_TARGET_DIR", &target)
+            .env("KILN_CACHE_DIR", cache.path())
+            .env_remove("KILN_EXPAND_TO")
+            .env_remove("KILN_PREVIOUS");
+        if let Some(previous) = previous {
+            cargo.env("KILN_PREVIOUS", previous);
+        }
+        assert!(cargo.status().unwrap().success(), "cargo build failed");
+        let out = Command::new(target.join("debug/previous-release"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(build_and_run(None), "0");
+    assert_eq!(build_and_run(Some(previous.path())), "1");
+    assert_eq!(build_and_run(None), "0");
+}
