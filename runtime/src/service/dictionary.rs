@@ -190,6 +190,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the value, the hand-written reader and the structured-field parser agree:
+        /// values made of a byte sequence's characters, of about its length, around colons.
+        #[test]
+        fn the_reader_agrees_with_sfv(
+            inner in "[A-Za-z0-9+/=:; ]{0,50}",
+            hash in proptest::collection::vec(proptest::num::u8::ANY, 32),
+            params in "(;[a-z]{1,3}(=[0-9]{1,2})?)?",
+        ) {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&hash);
+            for s in [inner.clone(), format!(":{inner}:"), format!(":{b64}:{params}")] {
+                let Ok(header) = HeaderValue::from_str(&s) else { continue };
+                proptest::prop_assert_eq!(
+                    requested(&header).map(|h| h.to_vec()),
+                    by_sfv(&s),
+                    "{}",
+                    s
+                );
+            }
+        }
+    }
+
     #[test]
     fn cross_origin_no_cors_requests_get_no_delta() {
         let headers = |pairs: &[(&'static str, &'static str)]| {

@@ -236,9 +236,10 @@ pub(crate) fn choose(asset: &Asset, fields: &Fields<'_>, immutable: bool) -> usi
         return 0;
     };
     // Which deltas may compete: none, unless the request names a dictionary one was made with.
-    let dictionary = match fields.has(Field::AvailableDictionary) && immutable {
-        true => named_dictionary(asset, fields),
-        false => None,
+    let dictionary = if immutable && fields.has(Field::AvailableDictionary) {
+        named_dictionary(asset, fields)
+    } else {
+        None
     };
     let mut best = 0;
     let mut best_len = asset.len();
