@@ -23,6 +23,8 @@ const HEADERS: &[&str] = &[
     "accept-encoding",
     "accept",
     "if-modified-since",
+    "available-dictionary",
+    "sec-fetch-mode",
 ];
 
 fuzz_target!(|input: Input<'_>| {

@@ -9,8 +9,25 @@ use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 
 /// The fixture bundle: CSS with rewritten references, a source map, JavaScript, an image.
 #[derive(kiln::Embed)]
-#[kiln(folder = "../tests/fixtures/graph", prefix = "/static", dangling = "allow")]
+#[kiln(
+    folder = "../tests/fixtures/graph",
+    prefix = "/static",
+    dangling = "allow"
+)]
 pub struct Graph;
+
+/// A script and a stylesheet with `dcb` deltas against their previous release (see `build.rs`).
+#[derive(kiln::Embed)]
+#[kiln(folder = "$OUT_DIR/deltas", prefix = "/static")]
+pub struct Deltas;
+
+/// The previous release's version of `path` in [`Deltas`] (the dictionary its deltas need).
+pub fn previous(path: &str) -> Vec<u8> {
+    let file = std::path::Path::new(env!("OUT_DIR"))
+        .join("previous")
+        .join(format!("{path}.v1"));
+    std::fs::read(file).expect("build.rs wrote the previous release")
+}
 
 /// Paths of the bundle, for targets that pick one and vary the headers.
 pub fn known_path(pick: u8) -> String {
@@ -58,7 +75,9 @@ where
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).map(|v| v.to_str().expect("Kiln sends visible ASCII headers"))
+    headers
+        .get(name)
+        .map(|v| v.to_str().expect("Kiln sends visible ASCII headers"))
 }
 
 fn decode(encoding: &str, body: &[u8]) -> Vec<u8> {
@@ -110,7 +129,11 @@ pub fn check(request: Request<()>) {
         && !head
         && status != StatusCode::NOT_MODIFIED
     {
-        assert_eq!(length.parse::<usize>().unwrap(), body.len(), "Content-Length");
+        assert_eq!(
+            length.parse::<usize>().unwrap(),
+            body.len(),
+            "Content-Length"
+        );
     }
     let etag = header(&parts.headers, "etag").map(|e| e.trim_matches('"').to_owned());
     match status.as_u16() {
@@ -154,6 +177,43 @@ pub fn check(request: Request<()>) {
     }
 }
 
+/// Sends a GET of `path` (of [`Deltas`], whose previous release is `dictionary`) through its
+/// service and checks the answer: 200; a body that is the file or decodes to it, a delta
+/// (`dcb`/`dcz`) with `dictionary` to exactly the file, with an entity tag naming the coding and
+/// the dictionary; `Vary` naming `Available-Dictionary` under the fingerprinted URL.
+pub fn check_delta(request: Request<()>, file: &[u8], dictionary: &[u8]) {
+    let mut service = Deltas::service();
+    let response = block_on(tower_service::Service::call(&mut service, request))
+        .unwrap_or_else(|e| match e {});
+    let (parts, body) = response.into_parts();
+    let body = collect(body);
+    assert_eq!(parts.status, StatusCode::OK);
+    assert_eq!(
+        header(&parts.headers, "content-length").map(|l| l.parse::<usize>().unwrap()),
+        Some(body.len())
+    );
+    let etag = header(&parts.headers, "etag")
+        .expect("an ETag")
+        .trim_matches('"');
+    match header(&parts.headers, "content-encoding") {
+        None => assert_eq!(body, file),
+        Some(coding @ ("dcb" | "dcz")) => {
+            assert_eq!(coding, "dcb", "no dcz without the zstd feature");
+            let decoded = kiln_codec::delta::decode_dcb(&body, dictionary).expect("valid dcb");
+            assert_eq!(decoded, file);
+            let hash = kiln_codec::delta::dictionary_of(&body).expect("a dcb header");
+            let hex: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+            assert!(etag.ends_with(&format!("-dcb-{hex}")), "{etag}");
+        }
+        Some(coding) => {
+            assert_eq!(decode(coding, &body), file);
+            assert!(etag.ends_with(&format!("-{coding}")), "{etag}");
+        }
+    }
+    let vary = header(&parts.headers, "vary").unwrap_or_default();
+    assert_eq!(vary, "accept-encoding, available-dictionary");
+}
+
 /// A request with `method`, `path` and `headers`; `None` when `http` cannot represent them.
 pub fn request(
     method: &[u8],
@@ -170,4 +230,37 @@ pub fn request(
             .append(http::HeaderName::from_static(name), value);
     }
     Some(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The delta fixture has deltas, and the right dictionary gets one: the `dictionary` target
+    /// reaches the delta path.
+    #[test]
+    fn the_right_dictionary_gets_a_delta() {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        for path in ["app.js", "app.css"] {
+            let asset = Deltas::get(path).unwrap();
+            assert!(!asset.deltas().is_empty(), "{path} has no delta");
+            let previous = previous(path);
+            let value = format!(
+                ":{}:",
+                base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&previous))
+            );
+            let url = format!("/{}", asset.url_path());
+            let headers: [(&str, &[u8]); 2] = [
+                ("available-dictionary", value.as_bytes()),
+                ("accept-encoding", b"br, dcb"),
+            ];
+            let get = || request(b"GET", url.as_bytes(), &headers).unwrap();
+            let mut service = Deltas::service();
+            let response = block_on(tower_service::Service::call(&mut service, get()))
+                .unwrap_or_else(|e| match e {});
+            assert_eq!(response.headers()["content-encoding"], "dcb", "{path}");
+            check_delta(get(), asset.bytes(), &previous);
+        }
+    }
 }
