@@ -70,19 +70,23 @@ impl Cache {
         &self.dir
     }
 
-    /// Where the entry for content `hash` compressed with `codec` lives.
-    pub fn entry(&self, hash: &str, codec: Encoding) -> PathBuf {
-        // Two-character fan-out keeps folders small on large bundles.
+    /// Where the entry of content `hash` named `{hash}.{what}` lives: the one layout of entries
+    /// by content, with a two-character fan-out that keeps folders small on large bundles.
+    pub(crate) fn by_content(&self, hash: &str, what: std::fmt::Arguments<'_>) -> PathBuf {
         let (fan, _) = hash.split_at(2.min(hash.len()));
-        self.dir
-            .join(fan)
-            .join(format!("{hash}.{}", codec.cache_tag()))
+        self.dir.join(fan).join(format!("{hash}.{what}"))
     }
 
-    /// Where the rewritten bytes of content `hash` live (see [`crate::Rewrite`]).
+    /// Where the entry for content `hash` compressed with `codec` lives.
+    pub fn entry(&self, hash: &str, codec: Encoding) -> PathBuf {
+        self.by_content(hash, format_args!("{}", codec.cache_tag()))
+    }
+
+    /// Where the bytes of content `hash` live, when the folder's file is not enough: the
+    /// rewritten bytes of a file (see [`crate::Rewrite`]), and each version a delta may be made
+    /// against (see [`crate::deltas`]).
     pub fn identity_entry(&self, hash: &str) -> PathBuf {
-        let (fan, _) = hash.split_at(2.min(hash.len()));
-        self.dir.join(fan).join(format!("{hash}.raw"))
+        self.by_content(hash, format_args!("raw"))
     }
 
     /// Where the references found in content `hash` are recorded.

@@ -82,6 +82,7 @@ pub fn worth_keeping(best: u64, len: u64) -> bool {
 }
 
 /// An earlier version of a file: its content hash and where its bytes are.
+#[derive(Clone)]
 struct Earlier {
     hash: String,
     bytes: PathBuf,
@@ -118,7 +119,7 @@ fn plan(
     let history = cache.map(|c| read_history(c, &key)).unwrap_or_default();
 
     let mut earlier: Vec<Earlier> = Vec::new();
-    if let Some(found) = previous.version_of(&file.path)? {
+    if let Some(found) = previous.version_of(file)? {
         earlier.push(found);
     }
     if let Some(cache) = cache {
@@ -132,7 +133,8 @@ fn plan(
             }
         }
     }
-    earlier.retain(|e| e.hash != file.hash && parse_hash(&e.hash).is_some());
+    // History lines are checked when read, the previous release's hashes are computed here.
+    earlier.retain(|e| e.hash != file.hash);
     earlier.truncate(config.deltas);
 
     let best = file
@@ -169,10 +171,7 @@ fn plan(
                 file: index,
                 order,
                 coding,
-                version: Earlier {
-                    hash: version.hash.clone(),
-                    bytes: version.bytes.clone(),
-                },
+                version: version.clone(),
                 best,
             });
         }
@@ -306,12 +305,8 @@ impl Cache {
     /// Where the delta of content `hash` in `coding` against the dictionary `dictionary` (a
     /// content hash) lives.
     pub fn delta_entry(&self, hash: &str, coding: Encoding, dictionary: &str) -> PathBuf {
-        let (fan, _) = hash.split_at(2.min(hash.len()));
-        self.dir().join(fan).join(format!(
-            "{hash}.{}.{}",
-            &dictionary[..dictionary.len().min(32)],
-            coding.cache_tag()
-        ))
+        let dictionary = &dictionary[..dictionary.len().min(32)];
+        self.by_content(hash, format_args!("{dictionary}.{}", coding.cache_tag()))
     }
 
     /// The length of a cached delta, if there is one.
@@ -375,29 +370,29 @@ impl Previous {
         })
     }
 
-    /// The earlier version of `path`, if the previous release had it and its file is there.
-    fn version_of(&self, path: &str) -> Result<Option<Earlier>, Error> {
-        let Some(name) = self.paths.get(path) else {
+    /// The earlier version of `file`, if the previous release had another one and its file is
+    /// there. A name that is the file's own fingerprinted name is this very version: it is not
+    /// read (most files of a release are unchanged).
+    fn version_of(&self, file: &BakedFile) -> Result<Option<Earlier>, Error> {
+        let Some(name) = self.paths.get(&file.path) else {
             return Ok(None);
         };
+        if *name == file.fingerprinted {
+            return Ok(None);
+        }
         // Names from the manifest stay inside the folder.
         if name.split('/').any(|part| part.is_empty() || part == "..") || name.contains('\\') {
             return Ok(None);
         }
-        let file = self.dir.join(name);
-        let bytes = match fs::read(&file) {
+        let path = self.dir.join(name);
+        let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(Error::Read {
-                    path: file,
-                    source: e,
-                });
-            }
+            Err(e) => return Err(Error::Read { path, source: e }),
         };
         Ok(Some(Earlier {
             hash: content_hash(&bytes),
-            bytes: file,
+            bytes: path,
         }))
     }
 }
