@@ -14,8 +14,9 @@
 
 use std::path::{Path, PathBuf};
 
-use kiln_bake::{Effort, Encoding, content_hash};
+use kiln_bake::{Effort, Encoding};
 use kiln_codec::delta;
+use sha2::{Digest as _, Sha256};
 
 /// `bytes` with one line of comment inserted near the middle.
 fn edited(bytes: &[u8], css: bool) -> Vec<u8> {
@@ -45,14 +46,7 @@ fn edited(bytes: &[u8], css: bool) -> Vec<u8> {
 
 /// (delta bytes, brotli bytes) for `new` against `old`, the delta decoded back.
 fn measure(old: &[u8], new: &[u8]) -> (usize, usize) {
-    let hash: delta::DictionaryHash = {
-        let hex = content_hash(old);
-        let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
-        }
-        out
-    };
+    let hash: delta::DictionaryHash = Sha256::digest(old).into();
     let dcb = delta::encode_dcb(new, old, &hash).unwrap();
     assert_eq!(
         delta::decode_dcb(&dcb, old).unwrap(),

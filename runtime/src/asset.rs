@@ -23,14 +23,20 @@ pub(crate) fn write_etag(out: &mut String, hash: &str, encoding: Encoding, bytes
     if encoding.needs_dictionary()
         && let Some(dictionary) = kiln_codec::delta::dictionary_of(bytes)
     {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         out.push('-');
-        for &b in &dictionary[..8] {
-            out.push(char::from(DIGITS[usize::from(b >> 4)]));
-            out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-        }
+        push_hex(out, &dictionary[..8]);
     }
     out.push('"');
+}
+
+/// Appends `bytes` as lowercase hex digits (the runtime's one hex encoder: the baked runtime has
+/// no kiln-bake to ask).
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
 }
 
 /// One stored representation of an asset: its encoding, bytes and entity tag.

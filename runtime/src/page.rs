@@ -179,16 +179,11 @@ impl fmt::Debug for LazyPage {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 /// SHA-256 of `bytes`, 64 lowercase hex digits (the baked runtime has no kiln-bake to ask).
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(2 * digest.len());
-    for byte in digest {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
-    }
+    crate::asset::push_hex(&mut hex, &digest);
     hex
 }
 
