@@ -219,7 +219,7 @@ async fn chromium_decodes_deltas_after_a_rebuild() {
     let root = dir.path().join("app");
     fs::create_dir_all(root.join("src")).unwrap();
     fs::create_dir_all(root.join("static")).unwrap();
-    let kiln = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+    let kiln = crate::util::kiln_runtime();
     fs::write(
         root.join("Cargo.toml"),
         format!(
@@ -231,13 +231,7 @@ async fn chromium_decodes_deltas_after_a_rebuild() {
         ),
     )
     .unwrap();
-    // The repository's lock file: the same versions as the outer build, so nothing is
-    // downloaded.
-    fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock"),
-        root.join("Cargo.lock"),
-    )
-    .unwrap();
+    crate::util::copy_lock(&root);
     fs::write(root.join("src/main.rs"), MAIN_RS).unwrap();
     fs::write(
         root.join("build.rs"),

@@ -100,7 +100,7 @@ fn the_usage_examples_build_as_pasted() {
     let blocks = blocks(&readme);
     let build_rs = find(&blocks, "rust", "rerun-if-changed=static");
     // The only edit: where this repository's `kiln` is.
-    let kiln = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+    let kiln = crate::util::kiln_runtime();
 
     let root = tempfile::tempdir().unwrap();
     let write = |name: &str, text: &str| {
@@ -148,12 +148,7 @@ fn the_usage_examples_build_as_pasted() {
             crate::util::SCRATCH_PROFILE
         ),
     );
-    // This repository's lock file: the versions already built here, so little is downloaded.
-    fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock"),
-        root.path().join("Cargo.lock"),
-    )
-    .unwrap();
+    crate::util::copy_lock(root.path());
 
     let cache = tempfile::tempdir().unwrap();
     let target = crate::util::scratch_target();

@@ -24,7 +24,7 @@ fn write(path: &Path, text: &str) {
 }
 
 fn scratch_workspace(root: &Path) {
-    let kiln = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+    let kiln = crate::util::kiln_runtime();
     write(
         &root.join("Cargo.toml"),
         &format!(
@@ -32,9 +32,7 @@ fn scratch_workspace(root: &Path) {
             crate::util::SCRATCH_PROFILE
         ),
     );
-    // The repository's lock file: the same versions as the outer build, so no download is needed.
-    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
-    fs::copy(lock, root.join("Cargo.lock")).unwrap();
+    crate::util::copy_lock(root);
     for name in ["watched", "unwatched"] {
         write(
             &root.join(name).join("Cargo.toml"),
@@ -108,7 +106,7 @@ fn setting_kiln_previous_rebuilds_with_deltas() {
     let cache = tempfile::tempdir().unwrap();
     let previous = tempfile::tempdir().unwrap();
     let target = crate::util::scratch_target();
-    let kiln = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+    let kiln = crate::util::kiln_runtime();
     write(
         &root.path().join("Cargo.toml"),
         &format!(
@@ -118,8 +116,7 @@ fn setting_kiln_previous_rebuilds_with_deltas() {
             crate::util::SCRATCH_PROFILE
         ),
     );
-    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
-    fs::copy(lock, root.path().join("Cargo.lock")).unwrap();
+    crate::util::copy_lock(root.path());
     write(
         &root.path().join("src/main.rs"),
         "#[derive(kiln::Embed)]\n#[kiln(folder = \"assets\")]\nstruct Static;\n\nfn main() {\n    \

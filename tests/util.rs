@@ -198,6 +198,21 @@ pub(crate) fn scratch_target() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scratch-target")
 }
 
+/// This repository's `kiln` crate, for a scratch crate's path dependency.
+pub(crate) fn kiln_runtime() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime")
+}
+
+/// Copies this repository's lock file into the scratch workspace at `root`: the versions already
+/// built here, so that nothing is downloaded.
+pub(crate) fn copy_lock(root: &Path) {
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock"),
+        root.join("Cargo.lock"),
+    )
+    .expect("copy Cargo.lock into the scratch workspace");
+}
+
 /// The profile of those scratch workspaces, the same in each so that their builds share
 /// artifacts: no debug info (nothing debugs them; it only costs compile and link time).
 pub(crate) const SCRATCH_PROFILE: &str = "[profile.dev]\ndebug = 0\n";
